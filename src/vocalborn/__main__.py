@@ -1,0 +1,3 @@
+from vocalborn.cli import main
+
+main()

@@ -1,0 +1,208 @@
+"""Settings from the environment and `.env` (names from DESIGN §6).
+
+Outside dev mode the process refuses to start with a missing or default secret: a leaked
+default `SECRET_KEY` lets anyone mint tokens, and default Flower credentials expose every task.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+AUDIO_FORMATS = ("wav", "mp3", "m4a", "aac", "ogg", "flac", "webm")
+# Values that must never protect a production deployment.
+KNOWN_DEFAULT_SECRETS = frozenset(
+    {"", "changeme", "change-me", "secret", "dev", "your-secret-key", "CHANGE_ME"}
+)
+
+
+def longest_retry_countdown(scale: float) -> float:
+    """The longest countdown of DESIGN §4's retry table, scaled (ETA messages wait unacked)."""
+    from vocalborn.analysis.errors import RETRY_POLICIES
+
+    return max(
+        (p.countdown(p.max_retries - 1, scale) for p in RETRY_POLICIES.values() if p.max_retries),
+        default=0.0,
+    )
+
+
+class ConfigError(RuntimeError):
+    """Raised when settings cannot be used; the message tells the operator what to set."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=True)
+
+    ENVIRONMENT: Literal["dev", "test", "production"] = "production"
+    DATA_DIR: Path = Path(".vocalborn")
+
+    DATABASE_URL: str | None = None
+    CELERY_BROKER_URL: str = "redis://127.0.0.1:6379/0"
+    # With sentinel:// URLs (Redis Sentinel), the name of the master the sentinels monitor.
+    REDIS_SENTINEL_MASTER: str = "mymaster"
+    CELERY_RESULT_BACKEND: str = "redis://127.0.0.1:6379/1"
+    CELERY_WORKER_CONCURRENCY: int = Field(default=2, ge=1)
+    CELERY_WORKER_MAX_TASKS_PER_CHILD: int = Field(default=1000, ge=1)
+    CELERY_WORKER_PREFETCH_MULTIPLIER: int = Field(default=1, ge=1)
+    CELERY_TASK_TIME_LIMIT: int = Field(default=600, ge=2)
+    CELERY_TASK_SOFT_TIME_LIMIT: int = Field(default=540, ge=1)
+    CELERY_LOG_LEVEL: str = "INFO"
+    # Scales every retry countdown of DESIGN §4 (1.0 in production; tests shrink it).
+    TASK_RETRY_DELAY_SCALE: float = Field(default=1.0, ge=0.0)
+    # A message delivered more often than this is a poison message (kills its worker).
+    TASK_MAX_DELIVERIES: int = Field(default=3, ge=1)
+    # Seconds an unacked message stays invisible before Redis hands it to another worker. Must
+    # exceed the hard time limit plus the longest retry countdown (ETA messages are held unacked).
+    CELERY_VISIBILITY_TIMEOUT: int = Field(default=3600, ge=2)
+    CELERY_RESULT_EXPIRES: int = Field(default=86_400, ge=60)
+    # Live progress hashes in Redis expire after this long (the database keeps the truth).
+    TASK_PROGRESS_TTL: int = Field(default=86_400, ge=60)
+    # Workers refresh their registry entry this often; entries older than 3x are ignored.
+    WORKER_HEARTBEAT_SECONDS: float = Field(default=5.0, gt=0)
+    # A committed task row not published after this many seconds is re-published by the reaper.
+    REAPER_PUBLISH_GRACE_SECONDS: float = Field(default=30.0, ge=0)
+    REAPER_INTERVAL_SECONDS: float = Field(default=60.0, gt=0)
+    # ETA fallback when no analysis has finished yet.
+    ANALYSIS_DEFAULT_SECONDS: float = Field(default=30.0, gt=0)
+
+    AI_SERVICE_URL: str | None = None
+    AI_SERVICE_API_KEY: str | None = None
+    AI_SERVICE_CONNECT_TIMEOUT: float = 5.0
+    AI_SERVICE_READ_TIMEOUT: float = 120.0
+    # Circuit breaker of the remote client: opens after this many consecutive failures
+    # (network, 5xx, timeout) and fails fast for the cooldown, then lets one trial call through.
+    AI_SERVICE_BREAKER_THRESHOLD: int = Field(default=5, ge=1)
+    AI_SERVICE_BREAKER_COOLDOWN: float = Field(default=30.0, gt=0)
+    # "auto": remote when AI_SERVICE_URL is set, else the built-in offline analyser.
+    # A "module:attr" path loads another analyser; refused in production.
+    ANALYZER: str = "auto"
+
+    MAX_AUDIO_FILE_SIZE: int = Field(default=52_428_800, ge=1)
+    MAX_AUDIO_DURATION_SECONDS: float = Field(default=300.0, gt=0)
+    SUPPORTED_AUDIO_FORMATS: str = ",".join(AUDIO_FORMATS)
+
+    PROMETHEUS_ENABLED: bool = True
+    # Each worker serves its metrics on this port (0: no exporter); several workers on one
+    # host need different ports. Pool processes share values through PROMETHEUS_MULTIPROC_DIR
+    # (default DATA_DIR/metrics/<worker>), emptied when the worker starts.
+    WORKER_METRICS_PORT: int = Field(default=9808, ge=0, le=65535)
+    WORKER_METRICS_ADDR: str = "0.0.0.0"
+    PROMETHEUS_MULTIPROC_DIR: Path | None = None
+    # Live progress: seconds a WebSocket client has to send {"token": ...}; SSE keep-alive.
+    LIVE_AUTH_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0, le=60)
+    SSE_KEEPALIVE_SECONDS: float = Field(default=15.0, gt=0, le=300)
+    FLOWER_BASIC_AUTH: str | None = None
+    LOG_LEVEL: str = "INFO"
+    LOG_FORMAT: Literal["json", "text"] = "text"
+    SECRET_KEY: str | None = None
+    ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=60 * 24, ge=1)
+    TIMEZONE: str = "Asia/Taipei"
+    STORAGE_DIR: Path | None = None
+    TASK_RESULT_RETENTION_DAYS: int = Field(default=7, ge=0)
+
+    # Periodic jobs (DESIGN §8). Only one beat fires: the leader holds a Redis lock with this
+    # expiry, renewed on every tick; a follower takes over once a dead leader's lock expires.
+    BEAT_LOCK_TTL_SECONDS: float = Field(default=30.0, ge=2.0)
+    # How often beat looks for schedule changes made through the API/CLI (one cheap query).
+    BEAT_SCHEDULE_CHECK_SECONDS: float = Field(default=5.0, gt=0)
+    # Audio files nothing refers to are deleted only once older than this (an upload places
+    # its file before the row that refers to it is committed).
+    ORPHAN_FILE_MIN_AGE_SECONDS: float = Field(default=3600.0, ge=0)
+    JOB_RUN_RETENTION_DAYS: int = Field(default=30, ge=1)
+    CLEANUP_BATCH_SIZE: int = Field(default=500, ge=1)
+    # auto_submit_recorded: recordings RECORDED (never analysed) for longer than this ...
+    AUTO_SUBMIT_AFTER_SECONDS: float = Field(default=3600.0, ge=0)
+    # ... but not older than this (older ones were left alone on purpose, or failed long ago).
+    AUTO_SUBMIT_MAX_AGE_HOURS: float = Field(default=48.0, gt=0)
+    ERROR_ANALYTICS_DAYS: int = Field(default=30, ge=1)
+
+    @field_validator("DATABASE_URL")
+    @classmethod
+    def _psycopg3_driver(cls, value: str | None) -> str | None:
+        # Operators paste plain postgresql:// URLs; we only ship psycopg 3.
+        if value and value.startswith(("postgresql://", "postgres://")):
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value or None
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.ENVIRONMENT == "production":
+            if self.SECRET_KEY is None or self.SECRET_KEY.strip() in KNOWN_DEFAULT_SECRETS:
+                raise ValueError(
+                    "SECRET_KEY is missing or a known default. Set SECRET_KEY to a long random "
+                    "value (python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+                    "or set ENVIRONMENT=dev on a development machine."
+                )
+            if len(self.SECRET_KEY) < 32:
+                raise ValueError("SECRET_KEY must be at least 32 characters in production.")
+        if self.CELERY_TASK_SOFT_TIME_LIMIT >= self.CELERY_TASK_TIME_LIMIT:
+            raise ValueError("CELERY_TASK_SOFT_TIME_LIMIT must be below CELERY_TASK_TIME_LIMIT.")
+        longest = self.CELERY_TASK_TIME_LIMIT + longest_retry_countdown(self.TASK_RETRY_DELAY_SCALE)
+        if longest >= self.CELERY_VISIBILITY_TIMEOUT:
+            raise ValueError(
+                f"CELERY_VISIBILITY_TIMEOUT ({self.CELERY_VISIBILITY_TIMEOUT}s) must exceed the "
+                f"hard time limit plus the longest retry countdown ({longest:.0f}s), or Redis "
+                "would hand running or waiting tasks to a second worker."
+            )
+        unknown = set(self.supported_formats) - set(AUDIO_FORMATS)
+        if unknown:
+            raise ValueError(f"SUPPORTED_AUDIO_FORMATS has unknown formats: {sorted(unknown)}")
+        return self
+
+    def require_flower_auth(self) -> str:
+        """Flower's credentials; a missing or default pair is refused outside dev."""
+        auth = self.FLOWER_BASIC_AUTH
+        if self.ENVIRONMENT == "production":
+            if not auth or ":" not in auth:
+                raise ConfigError("FLOWER_BASIC_AUTH must be set to user:password in production.")
+            _user, password = auth.split(":", 1)
+            if len(password) < 12 or password in {"admin", "password", "vocalborn2024"}:
+                raise ConfigError("FLOWER_BASIC_AUTH password is too weak or a known default.")
+        return auth or "admin:dev"
+
+    @property
+    def database_url(self) -> str:
+        if self.DATABASE_URL:
+            return self.DATABASE_URL
+        return f"sqlite:///{(self.DATA_DIR / 'vocalborn.db').resolve()}"
+
+    @property
+    def storage_dir(self) -> Path:
+        return (self.STORAGE_DIR or self.DATA_DIR / "storage").resolve()
+
+    @property
+    def supported_formats(self) -> tuple[str, ...]:
+        return tuple(
+            f.strip().lower() for f in self.SUPPORTED_AUDIO_FORMATS.split(",") if f.strip()
+        )
+
+    @property
+    def secret_key(self) -> str:
+        """The signing key. In dev without one, a random key kept in DATA_DIR so that
+        restarts keep tokens valid without anyone choosing a guessable value."""
+        if self.SECRET_KEY:
+            return self.SECRET_KEY
+        path = self.DATA_DIR / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @property
+    def progress_redis_url(self) -> str:
+        """Live progress hashes and pub/sub live beside the Celery results (DESIGN §1, db 1)."""
+        return self.CELERY_RESULT_BACKEND
+
+
+@lru_cache
+def get_settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        raise ConfigError(str(exc)) from exc

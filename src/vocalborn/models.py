@@ -1,0 +1,32 @@
+"""Every table, imported in one place so Alembic and tests see the whole metadata."""
+
+from vocalborn.accounts.models import Role, TherapistClient, User
+from vocalborn.analysis.models import AnalysisResult, AnalysisTask, TaskStatus
+from vocalborn.analytics.models import ErrorAnalytic
+from vocalborn.db import Base
+from vocalborn.maintenance.models import JobRun, PeriodicTask
+from vocalborn.practice.models import (
+    Language,
+    PracticeRecord,
+    PracticeSession,
+    RecordStatus,
+    Sentence,
+)
+
+__all__ = [
+    "AnalysisResult",
+    "AnalysisTask",
+    "Base",
+    "ErrorAnalytic",
+    "JobRun",
+    "Language",
+    "PeriodicTask",
+    "PracticeRecord",
+    "PracticeSession",
+    "RecordStatus",
+    "Role",
+    "Sentence",
+    "TaskStatus",
+    "TherapistClient",
+    "User",
+]
