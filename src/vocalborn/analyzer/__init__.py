@@ -1,0 +1,1 @@
+"""Speech analysis: the offline analyser, the remote client and the AI service (DESIGN §7)."""

@@ -1,0 +1,103 @@
+"""Decode any accepted upload (wav, mp3, m4a, aac, ogg, flac, webm) to 16 kHz mono float32.
+
+PyAV ships FFmpeg in its wheel, so every container the API accepts decodes the same way on every
+machine. Bad input raises `AudioFileError` with a message the learner can act on: it is never
+retried, so the message is all they get.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from vocalborn.analysis.errors import AudioFileError
+from vocalborn.analyzer.constants import SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class Audio:
+    samples: np.ndarray  # float32 in [-1, 1], mono, SAMPLE_RATE
+    sample_rate: int
+    source_format: str
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+    def pcm16(self) -> bytes:
+        """16-bit little-endian PCM, the input pocketsphinx expects."""
+        clipped = np.clip(self.samples, -1.0, 32767 / 32768)
+        return (clipped * 32768).astype("<i2").tobytes()
+
+
+def _check_file(path: Path, max_bytes: int) -> None:
+    if not path.is_file():
+        raise AudioFileError(f"the recording file is missing ({path.name})")
+    size = path.stat().st_size
+    if size == 0:
+        raise AudioFileError("the recording is empty (0 bytes); please record again")
+    if size > max_bytes:
+        raise AudioFileError(
+            f"the recording is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB"
+        )
+
+
+def _too_long(seconds: float, limit: float) -> AudioFileError:
+    return AudioFileError(f"the recording is {seconds:.0f} s long; the limit is {limit:.0f} s")
+
+
+def decode_audio(path: Path, max_seconds: float, max_bytes: int) -> Audio:
+    """Decode `path` to 16 kHz mono, refusing files that are not usable audio."""
+    path = Path(path)
+    _check_file(path, max_bytes)
+    try:
+        container = av.open(str(path))
+    except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        raise AudioFileError("the file is not audio or is damaged and cannot be read") from exc
+    with container:
+        streams = container.streams.audio
+        if not streams:
+            raise AudioFileError("the file has no audio track")
+        stream = streams[0]
+        fmt = container.format.name.split(",")[0]
+        if container.duration and container.duration / 1e6 > max_seconds + 1:
+            raise _too_long(container.duration / 1e6, max_seconds)
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        chunks: list[np.ndarray] = []
+        limit = int((max_seconds + 1) * SAMPLE_RATE)
+        total = 0
+        try:
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    chunk = out.to_ndarray().reshape(-1)
+                    chunks.append(chunk)
+                    total += len(chunk)
+                if total > limit:
+                    raise _too_long(total / SAMPLE_RATE, max_seconds)
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+        except av.FFmpegError as exc:
+            if not chunks:
+                raise AudioFileError("the audio data is damaged and cannot be decoded") from exc
+            # A truncated upload: keep what decoded, the analysis says how long it was.
+    samples = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+    if samples.size < SAMPLE_RATE // 10:
+        raise AudioFileError("the recording is shorter than 0.1 s; no speech found")
+    if not np.all(np.isfinite(samples)):
+        raise AudioFileError("the audio data is damaged (invalid sample values)")
+    if len(samples) / SAMPLE_RATE > max_seconds:
+        raise _too_long(len(samples) / SAMPLE_RATE, max_seconds)
+    return Audio(samples=samples, sample_rate=SAMPLE_RATE, source_format=fmt)
+
+
+def clipping_ratio(samples: np.ndarray) -> float:
+    """Share of samples at (or within 0.1 % of) full scale."""
+    if samples.size == 0:
+        return 0.0
+    peak = float(np.max(np.abs(samples)))
+    if peak < 0.99:
+        return 0.0
+    return float(np.mean(np.abs(samples) >= 0.999 * peak))

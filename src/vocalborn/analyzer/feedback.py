@@ -1,0 +1,181 @@
+"""Suggestions and improvement areas in zh-TW and English, from rules on the measurements.
+
+Each rule yields (priority, suggestion); higher priority first. Texts name the measured values so
+a learner and therapist can see why the advice was given.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vocalborn.analyzer import constants as C
+from vocalborn.analyzer.mandarin import TONE_NAMES_ZH
+
+MAX_SUGGESTIONS = 6
+AREA_THRESHOLD = 75.0
+AREA_NAMES = {
+    "pronunciation": ("發音", "Pronunciation"),
+    "tones": ("聲調", "Tones"),
+    "fluency": ("流暢度", "Fluency"),
+    "rhythm": ("節奏", "Rhythm"),
+    "intonation": ("語調起伏", "Intonation"),
+    "content": ("句子內容", "Saying the right sentence"),
+}
+
+
+def _s(area: str, zh: str, en: str) -> dict[str, str]:
+    return {"zh-TW": zh, "en": en, "area": area}
+
+
+def _word_rules(words: list[dict[str, Any]], extra: list[dict[str, Any]]) -> list[tuple]:
+    out: list[tuple] = []
+    missing = [w["word"] for w in words if w["status"] == "missing"]
+    if missing:
+        listed = ", ".join(missing)
+        out.append((95, _s("pronunciation", f"漏讀了：{listed}", f"You left out: {listed}")))
+    if extra:
+        out.append(
+            (
+                70,
+                _s(
+                    "pronunciation",
+                    "唸了句子以外的字，請只唸句子的內容",
+                    "You added words that are not in the sentence",
+                ),
+            )
+        )
+    bad = sorted((w for w in words if w["status"] == "mispronounced"), key=lambda w: w["score"])
+    for w in bad[:3]:
+        phones = [p for p in w.get("phones", []) if p["score"] < C.WORD_OK_SCORE]
+        sounds = " ".join(p["label"] for p in phones) or w["word"]
+        out.append(
+            (
+                85 - w["score"] / 10,
+                _s(
+                    "pronunciation",
+                    f"「{w['word']}」的發音需要加強（{w['score']:.0f} 分），注意 {sounds} 的音",
+                    f"Work on '{w['word']}' (score {w['score']:.0f}); "
+                    f"listen to the sounds {sounds}",
+                ),
+            )
+        )
+    return out
+
+
+def _tone_rules(items: list[dict[str, Any]]) -> list[tuple]:
+    out: list[tuple] = []
+    wrong = [it for it in items if it["status"] == "wrong_tone"]
+    for it in sorted(wrong, key=lambda it: it["score"] or 0.0)[:3]:
+        exp, heard = it["tone_expected"], it["tone_heard"]
+        zh = f"第{it['index']}個字「{it['label']}」的聲調應為{TONE_NAMES_ZH[exp]}"
+        en = f"Syllable {it['index']} ({it['label']} {it['pinyin']}) should be tone {exp}"
+        if heard and heard != exp:
+            zh += f"，聽起來像{TONE_NAMES_ZH[heard]}"
+            en += f"; it sounded like tone {heard}"
+        out.append((90 - (it["score"] or 0.0) / 10, _s("tones", zh, en)))
+    return out
+
+
+def _timing_rules(timing: dict[str, Any], ref: dict[str, Any] | None, flu: dict) -> list[tuple]:
+    out: list[tuple] = []
+    rate = timing["articulation_rate"]
+    target = flu["rate_target"]
+    against_zh, against_en = ("參考錄音", "in the reference") if ref else ("一般範圍", "typical")
+    if isinstance(target, list):
+        lo, hi = target
+        tgt = lo if rate < lo else hi
+        tgt_txt = f"{lo:.1f}-{hi:.1f}"
+    else:
+        tgt, tgt_txt = target, f"{target:.1f}"
+    if flu["rate_score"] is not None and flu["rate_score"] < 85 and rate:
+        if rate > tgt:
+            out.append(
+                (
+                    80,
+                    _s(
+                        "fluency",
+                        f"請放慢速度：每秒 {rate:.1f} 個音節，{against_zh}為 {tgt_txt}",
+                        f"Slow down: {rate:.1f} syllables/s against {tgt_txt} {against_en}",
+                    ),
+                )
+            )
+        else:
+            out.append(
+                (
+                    75,
+                    _s(
+                        "fluency",
+                        f"可以說得更順一點：每秒 {rate:.1f} 個音節，{against_zh}為 {tgt_txt}",
+                        f"Speak a little faster: {rate:.1f} syllables/s "
+                        f"against {tgt_txt} {against_en}",
+                    ),
+                )
+            )
+    if flu["extra_pauses"] >= 1:
+        n, total = timing["pause_count"], timing["pause_total"] or 0.0
+        ref_n = f"，參考錄音有 {ref['pause_count']} 次" if ref else ""
+        ref_en = f"; the reference has {ref['pause_count']}" if ref else ""
+        out.append(
+            (
+                78,
+                _s(
+                    "fluency",
+                    f"句中停頓 {n} 次（共 {total:.1f} 秒）{ref_n}，試著一口氣說完",
+                    f"{n} pauses ({total:.1f} s) inside the sentence{ref_en}; "
+                    "try to say it in one go",
+                ),
+            )
+        )
+    return out
+
+
+def build(facts: dict[str, Any]) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    """(suggestions, improvement_areas) from the analysis facts gathered by the analyser."""
+    rules: list[tuple] = []
+    if facts.get("different_sentence"):
+        rules.append(
+            (
+                100,
+                _s(
+                    "content",
+                    "錄音內容和參考句子不同，請唸指定的句子",
+                    "The recording does not match the sentence; please read it",
+                ),
+            )
+        )
+    rules += _word_rules(facts.get("words", []), facts.get("extra", []))
+    rules += _tone_rules(facts.get("syllables", []))
+    rules += _timing_rules(facts["timing"], facts.get("ref_timing"), facts["fluency"])
+    pitch = facts["pitch"]
+    if pitch.get("monotone"):
+        rules.append(
+            (
+                50,
+                _s(
+                    "intonation",
+                    f"語調較平（音高變化 {pitch['f0_sd_st']:.1f} 半音），試著讓音高有更多起伏",
+                    f"Your pitch is flat (SD {pitch['f0_sd_st']:.1f} semitones); "
+                    "let it rise and fall more",
+                ),
+            )
+        )
+    if facts.get("clipping"):
+        rules.append(
+            (
+                40,
+                _s(
+                    "recording",
+                    "錄音音量過大而失真，請離麥克風遠一點再錄",
+                    "The recording is distorted (too loud); hold the microphone further away",
+                ),
+            )
+        )
+    rules.sort(key=lambda r: -r[0])
+    suggestions = [s for _, s in rules[:MAX_SUGGESTIONS]]
+    areas = []
+    for area, score in facts["area_scores"].items():
+        if score is not None and score < AREA_THRESHOLD:
+            zh, en = AREA_NAMES[area]
+            areas.append({"area": area, "zh-TW": zh, "en": en, "score": round(score, 1)})
+    areas.sort(key=lambda a: a["score"])
+    return suggestions, areas
