@@ -1,0 +1,194 @@
+"""`/api/v1/tasks/analysis/...`: submit, status, result, session status, cancel, retry."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import redis
+from fastapi import APIRouter, Request, status
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+
+from vocalborn.analysis import service
+from vocalborn.analysis.models import AnalysisResult, AnalysisTask, TaskStatus
+from vocalborn.analysis.publish import announce_cancel, publish_committed
+from vocalborn.analysis.queue_info import eta, queue_position
+from vocalborn.analysis.schemas import (
+    CancelOut,
+    RecordTaskOut,
+    ResultOut,
+    SessionStatusOut,
+    StatusOut,
+    SubmitIn,
+    SubmitOut,
+)
+from vocalborn.analysis.views import EstimateCache, Estimator, task_status
+from vocalborn.deps import CurrentUser, SessionDep, SettingsDep, celery_of, progress_of
+from vocalborn.errors import Conflict, NotFound
+from vocalborn.practice.models import PracticeRecord, RecordStatus
+from vocalborn.practice.service import readable_session
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/tasks/analysis", tags=["analysis tasks"])
+
+
+def _live(request: Request) -> redis.Redis:
+    return progress_of(request).client
+
+
+def estimates(request: Request) -> EstimateCache:
+    """The process' cache of average processing time and worker slots (see EstimateCache)."""
+    cache: EstimateCache | None = getattr(request.app.state, "estimates", None)
+    if cache is None:
+        cache = request.app.state.estimates = EstimateCache()
+    return cache
+
+
+def _estimator(db: SessionDep, settings: SettingsDep, request: Request) -> Estimator:
+    return Estimator(db, settings, _live(request), estimates(request))
+
+
+def _submitted(
+    db: SessionDep,
+    settings: SettingsDep,
+    request: Request,
+    task: AnalysisTask,
+    position: int | None,
+) -> SubmitOut:
+    # Publish only after the commit. If Redis is down the publish fails, and we still answer
+    # 202: the task is durable in PostgreSQL and the reaper publishes it within a minute, so
+    # the learner's submission is not lost and a retry by the client would only meet a 409.
+    publish_committed(celery_of(request), db, progress_of(request), task)
+    completion = None
+    if position is not None:
+        est = _estimator(db, settings, request)
+        try:
+            completion = eta(position, est.slots(task.queue), est.avg())
+        except DBAPIError as exc:  # the task is committed and queued: the estimate is extra
+            log.warning("no completion estimate for task %s: %s", task.task_id, exc)
+    return SubmitOut(
+        task_id=task.task_id,
+        celery_task_id=task.celery_task_id,
+        practice_record_id=task.practice_record_id,
+        status=task.status,
+        queue_position=position,
+        estimated_completion_time=completion,
+    )
+
+
+@router.post("/submit", response_model=SubmitOut, status_code=status.HTTP_202_ACCEPTED)
+def submit(
+    body: SubmitIn, user: CurrentUser, db: SessionDep, settings: SettingsDep, request: Request
+) -> SubmitOut:
+    task, cancelled = service.submit(db, settings, user, body)
+    # Read in the same transaction, before the commit: the tasks ahead of this one are the
+    # same, and the answer needs no second transaction.
+    position = queue_position(db, task)
+    db.commit()
+    for c in cancelled:
+        announce_cancel(celery_of(request), progress_of(request), c.task_id, c.previous.value)
+    return _submitted(db, settings, request, task, position)
+
+
+@router.get("/{task_id}/status", response_model=StatusOut)
+def task_status_route(
+    task_id: uuid.UUID, user: CurrentUser, db: SessionDep, settings: SettingsDep, request: Request
+) -> StatusOut:
+    task = service.readable_task(db, user, task_id)
+    return task_status(db, settings, _live(request), task, _estimator(db, settings, request))
+
+
+@router.get("/{task_id}/result", response_model=ResultOut)
+def task_result(task_id: uuid.UUID, user: CurrentUser, db: SessionDep) -> ResultOut:
+    task = service.readable_task(db, user, task_id)
+    result = db.scalar(select(AnalysisResult).where(AnalysisResult.task_id == task.task_id))
+    if result is None:
+        if task.status == TaskStatus.SUCCESS:
+            raise NotFound("The result of this analysis has been removed.")
+        raise Conflict(
+            f"The analysis has no result yet ({task.status.value}).",
+            code="result_not_ready",
+            extra={"task_id": str(task.task_id), "status": task.status.value},
+        )
+    return ResultOut(
+        task_id=task.task_id,
+        result_id=result.result_id,
+        practice_record_id=task.practice_record_id,
+        overall_score=result.overall_score,
+        pronunciation_accuracy=result.pronunciation_accuracy,
+        fluency_score=result.fluency_score,
+        rhythm_score=result.rhythm_score,
+        detailed_analysis=result.detailed_analysis,
+        sentence_analyses=result.sentence_analyses,
+        suggestions=result.suggestions,
+        improvement_areas=result.improvement_areas,
+        not_assessed=result.not_assessed,
+        analysis_model_version=result.analysis_model_version,
+        processing_time_seconds=result.processing_time_seconds,
+        created_at=result.created_at,
+        completed_at=task.completed_at,
+    )
+
+
+@router.get("/session/{session_id}/status", response_model=SessionStatusOut)
+def session_status(
+    session_id: uuid.UUID,
+    user: CurrentUser,
+    db: SessionDep,
+    settings: SettingsDep,
+    request: Request,
+) -> SessionStatusOut:
+    session = readable_session(db, user, session_id)
+    rows = db.execute(
+        select(PracticeRecord, AnalysisTask)
+        .outerjoin(AnalysisTask, AnalysisTask.task_id == PracticeRecord.ai_task_id)
+        .where(PracticeRecord.practice_session_id == session.practice_session_id)
+        .order_by(PracticeRecord.created_at)
+    ).all()
+    est = _estimator(db, settings, request)
+    records: list[RecordTaskOut] = []
+    counts: dict[str, int] = {}
+    for record, task in rows:
+        view = task_status(db, settings, _live(request), task, est) if task else None
+        if view is not None:
+            counts[view.status.value] = counts.get(view.status.value, 0) + 1
+        records.append(
+            RecordTaskOut(
+                practice_record_id=record.practice_record_id,
+                sentence_id=record.sentence_id,
+                record_status=record.record_status,
+                task=view,
+            )
+        )
+    recorded = [r for r in records if r.record_status != RecordStatus.PENDING]
+    return SessionStatusOut(
+        practice_session_id=session.practice_session_id,
+        total_records=len(records),
+        counts=counts,
+        completed=bool(recorded)
+        and all(r.record_status == RecordStatus.AI_ANALYZED for r in recorded),
+        records=records,
+    )
+
+
+@router.post("/{task_id}/cancel", response_model=CancelOut)
+def cancel(task_id: uuid.UUID, user: CurrentUser, db: SessionDep, request: Request) -> CancelOut:
+    task = service.own_task(db, user, task_id)
+    cancelled = service.mark_cancelled(db, task)
+    db.commit()
+    announce_cancel(
+        celery_of(request), progress_of(request), task.task_id, cancelled.previous.value
+    )
+    return CancelOut(task_id=task.task_id, status=task.status, previous_status=cancelled.previous)
+
+
+@router.post("/{task_id}/retry", response_model=SubmitOut, status_code=status.HTTP_202_ACCEPTED)
+def retry(
+    task_id: uuid.UUID, user: CurrentUser, db: SessionDep, settings: SettingsDep, request: Request
+) -> SubmitOut:
+    """The owner re-runs a failed analysis: the same task row, delivered again."""
+    task = service.retry_failed(db, service.own_task(db, user, task_id))
+    position = queue_position(db, task)
+    db.commit()
+    return _submitted(db, settings, request, task, position)
