@@ -1,0 +1,55 @@
+"""Operator actions on any task, shared by the admin API and the CLI. They reuse the analysis
+service's transitions (`mark_cancelled`, `retry_failed`) and its after-commit announcements, so
+an operator's cancel or retry behaves exactly like the owner's."""
+
+from __future__ import annotations
+
+import uuid
+
+from celery import Celery
+from sqlalchemy.orm import Session
+
+from vocalborn.analysis import service
+from vocalborn.analysis.models import AnalysisTask
+from vocalborn.analysis.progress import ProgressPublisher
+from vocalborn.analysis.publish import announce_cancel, publish_committed
+from vocalborn.errors import NotFound
+from vocalborn.worker.celery_app import MAINTENANCE_QUEUE
+
+CLEANUP_TASK = "vocalborn.maintenance.cleanup_expired_tasks"
+
+
+def get_task(db: Session, task_id: uuid.UUID) -> AnalysisTask:
+    task = db.get(AnalysisTask, task_id)
+    if task is None:
+        raise NotFound("No such analysis task.")
+    return task
+
+
+def cancel_task(
+    db: Session, celery: Celery, progress: ProgressPublisher, task_id: uuid.UUID
+) -> service.Cancelled:
+    """Cancel an active task (409 `task_finished` if it already ended); commit, then revoke
+    and announce."""
+    task = get_task(db, task_id)
+    cancelled = service.mark_cancelled(db, task)
+    db.commit()
+    announce_cancel(celery, progress, task.task_id, cancelled.previous.value)
+    return cancelled
+
+
+def retry_task(
+    db: Session, celery: Celery, progress: ProgressPublisher, task_id: uuid.UUID
+) -> tuple[AnalysisTask, bool]:
+    """A new delivery of a failed task; returns the task and whether the broker took it (if
+    not, the reaper publishes the committed row later)."""
+    task = service.retry_failed(db, get_task(db, task_id))
+    db.commit()
+    published = publish_committed(celery, db, progress, task)
+    return task, published
+
+
+def request_cleanup(celery: Celery) -> str:
+    """Queue the maintenance job that removes expired tasks, results and orphaned files."""
+    result = celery.send_task(CLEANUP_TASK, queue=MAINTENANCE_QUEUE)
+    return str(result.id)

@@ -1,0 +1,47 @@
+"""Wire live progress, the admin API and Prometheus into the FastAPI app (one call from
+`create_app`), and close them at shutdown."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import Response
+
+from vocalborn.admin.routes import router as admin_router
+from vocalborn.analysis.hub import LiveHub
+from vocalborn.analysis.live import router as live_router
+from vocalborn.config import Settings
+from vocalborn.logs import configure_logging
+from vocalborn.monitoring import worker_hooks  # noqa: F401  (publish timestamps for queue wait)
+from vocalborn.monitoring.metrics import ApiMetrics, BrokerCollector, MetricsMiddleware
+
+
+def install_live_and_ops(app: FastAPI, api: APIRouter, settings: Settings) -> None:
+    # every API process (uvicorn --workers spawns fresh ones) logs in LOG_FORMAT
+    configure_logging(settings)
+    api.include_router(live_router)
+    api.include_router(admin_router)
+    hub = LiveHub(settings.progress_redis_url, settings.REDIS_SENTINEL_MASTER)
+    app.state.live_hub = hub
+    if not settings.PROMETHEUS_ENABLED:
+        return
+    metrics = ApiMetrics()
+    metrics.add_collector(
+        BrokerCollector(
+            app.state.redis,
+            app.state.progress.client,
+            settings.WORKER_HEARTBEAT_SECONDS,
+            live_clients=lambda: hub.clients,
+        )
+    )
+    app.state.metrics = metrics
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+    @app.get("/metrics", tags=["health"], include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        return Response(metrics.render(), media_type=metrics.content_type)
+
+
+async def shutdown_live(app: FastAPI) -> None:
+    hub: LiveHub | None = getattr(app.state, "live_hub", None)
+    if hub is not None:
+        await hub.close()
