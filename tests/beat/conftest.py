@@ -1,0 +1,1 @@
+from tests.beat.live import live, live_api  # noqa: F401
