@@ -1,0 +1,65 @@
+// What every part of the page shares: the element lookup, the page state, the banner and
+// error lines, and playing a recording.
+
+import { ApiError, audioUrl, NetworkError } from "./api.js";
+import { t } from "./i18n.js";
+import { h } from "./result.js";
+
+export const $ = (id) => document.getElementById(id);
+
+export const state = {
+  user: null,
+  sentences: [],
+  sentenceId: null,
+  sessionId: null,
+  sessionSentences: new Set(),
+  recorder: null,
+  recorded: null,
+  follower: null,
+  task: null, // {taskId, recordId, sentenceId, state, mode}
+  result: null, // {result, recordId, sentenceId}
+  history: null,
+  clients: null,
+  client: null,
+  clientHistory: null,
+  tResult: null,
+  bannerNetwork: false,
+};
+
+export function showBanner(text, network = false) {
+  $("banner-text").textContent = text;
+  $("banner").hidden = false;
+  state.bannerNetwork = network;
+}
+
+export function hideBanner() {
+  $("banner").hidden = true;
+  state.bannerNetwork = false;
+}
+
+export function messageOf(exc) {
+  if (exc instanceof NetworkError) return t("server_down");
+  if (exc instanceof ApiError) return exc.message;
+  return String((exc && exc.message) || exc);
+}
+
+export function setError(id, text) {
+  const node = $(id);
+  node.textContent = text || "";
+  node.hidden = !text;
+}
+
+export function sentenceById(id) {
+  return state.sentences.find((s) => s.sentence_id === id) || null;
+}
+
+export async function play(container, path) {
+  try {
+    const url = await audioUrl(path);
+    const audio = h("audio", { controls: true, src: url });
+    container.replaceChildren(audio);
+    audio.play().catch(() => {});
+  } catch (exc) {
+    container.replaceChildren(h("p", { class: "error" }, messageOf(exc)));
+  }
+}

@@ -1,0 +1,85 @@
+"""One run of the page against the real offline analyser: the bundled Mandarin learner and
+reference recordings, analysed by a worker with `ANALYZER=auto` (no AI service configured)."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.web.conftest import PageRun, Stack, login, screenshot
+from vocalborn.accounts.models import Role
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+ANALYZER = "auto"
+# The real analysis takes seconds, not the sleepy analyser's fraction of one.
+WORKER_OVERRIDES = {
+    "CELERY_TASK_TIME_LIMIT": "120",
+    "CELERY_TASK_SOFT_TIME_LIMIT": "100",
+    "CELERY_VISIBILITY_TIMEOUT": "300",
+}
+TEXT = "我今天很好"
+ITEM_CLASSES = {"good", "fair", "poor", "wrong-tone", "missing", "na"}
+
+
+def test_real_analysis_of_a_mandarin_recording(web: PageRun, stack: Stack) -> None:
+    page = web.page
+    samples = files("vocalborn") / "samples"
+    therapist = stack.account(Role.THERAPIST)
+    learner = stack.account(Role.CLIENT)
+    resp = stack.http(
+        "POST",
+        "/practice/sentences",
+        headers=stack.auth(therapist),
+        json={"text": TEXT, "language": "zh-TW"},
+    )
+    assert resp.status_code == 201, resp.text
+    sentence_id = resp.json()["sentence_id"]
+    ref = samples / "zh_ref.flac"
+    resp = stack.http(
+        "PUT",
+        f"/practice/sentences/{sentence_id}/reference",
+        headers=stack.auth(therapist),
+        files={"file": ("zh_ref.flac", ref.read_bytes(), "audio/flac")},
+    )
+    assert resp.status_code == 200, resp.text
+    learner_file = stack.tmp / "zh_learner.flac"
+    learner_file.write_bytes((samples / "zh_learner.flac").read_bytes())
+
+    login(page, learner["email"])
+    expect(page.locator("#view-learner")).to_be_visible()
+    page.locator(".sentence-option label", has_text=TEXT).click()
+    page.set_input_files("#file", str(learner_file))
+    page.click("#submit-btn")
+    expect(page.locator("#result-panel")).to_be_visible(timeout=120_000)
+
+    result = page.locator("#result")
+    expect(result.locator(".score-card")).to_have_count(4)
+    # every card shows a score or "—" with the analyser's reason
+    for card in result.locator(".score-card").all():
+        value = card.locator(".score-value").inner_text()
+        assert value == "—" or 0 <= int(value) <= 100, value
+        if value == "—":
+            assert card.locator(".score-reason").inner_text().strip()
+    # one coloured item per syllable of the sentence, each with its tone result in the title
+    items = result.locator(".sentence .item")
+    expect(items).to_have_count(len(TEXT))
+    for i, item in enumerate(items.all()):
+        classes = set((item.get_attribute("class") or "").split()) - {"item"}
+        assert classes <= ITEM_CLASSES and len(classes) == 1, classes
+        assert item.locator(".item-text").inner_text() == TEXT[i]
+        assert "第" in (item.get_attribute("title") or "")
+    # the learner's contour against the reference's
+    plot = result.locator("svg.pitch-plot")
+    expect(plot).to_be_visible()
+    expect(plot.locator("path.line.learner")).to_have_count(1)
+    expect(plot.locator("path.line.reference")).to_have_count(1)
+    assert int(plot.get_attribute("data-learner-points") or 0) > 10
+    assert int(plot.get_attribute("data-reference-points") or 0) > 10
+    # suggestions (or the note that there are none), in Chinese
+    advice = result.locator("section.card").filter(has=page.locator("h3", has_text="建議"))
+    expect(advice.locator("li, p.note").first).to_be_visible()
+    screenshot(page, "web-result-real.png")
+    assert not web.errors, web.errors
