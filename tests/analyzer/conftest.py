@@ -73,6 +73,10 @@ def write(path: Path, samples: np.ndarray) -> Path:
 
 
 def run(*cmd: str) -> None:
+    if cmd[0] == "sox":
+        # sox dithers with a fresh random seed on every run unless told -R, and the analyser's
+        # alignment of heavily stretched speech can flip on that last bit: keep inputs repeatable.
+        cmd = ("sox", "-R", *cmd[1:])
     subprocess.run(cmd, check=True, capture_output=True)
 
 
