@@ -14,7 +14,7 @@ import time
 
 import httpx
 
-from bench.common import header, report, run_threads, stack, summary
+from bench.common import cpu_seconds, header, report, run_threads, stack, summary
 from vocalborn.worker.celery_app import create_celery
 
 
@@ -32,6 +32,7 @@ def main() -> None:
     with stack("submit") as s:
         s.seed(sum(clients) * per + 10)
         s.start_api(args.api_workers)
+        api_pid = s.procs[-1].pid
         headers = s.token()
         celery = create_celery(s.settings)
         broker = celery.connection_for_write()
@@ -48,7 +49,9 @@ def main() -> None:
                 for k in range(per):
                     celery.send_task("bench.noop", args=[k], queue="ai_analysis")
 
+            cpu0 = time.process_time()
             raw_s = run_threads(n, raw)
+            raw_cpu = time.process_time() - cpu0
             mine = [[next(records) for _ in range(per)] for _ in range(n)]
             latencies: list[float] = []
 
@@ -64,12 +67,18 @@ def main() -> None:
                         if r.status_code != 202:
                             raise SystemExit(f"submit answered {r.status_code}: {r.text}")
 
+            api0 = cpu_seconds(api_pid)
             ours_s = run_threads(n, ours)
+            api_cpu = cpu_seconds(api_pid) - api0
             raw_rate, our_rate = n * per / raw_s, n * per / ours_s
             report(f"N={n:<3} raw Celery send_task from {n} threads", f"{raw_rate:8.1f}/s")
             report(f"N={n:<3} our POST /tasks/analysis/submit, {n} clients", f"{our_rate:8.1f}/s")
             report(f"N={n:<3} ratio (target ≥ 0.5)", f"{our_rate / raw_rate:8.2f}")
             report(f"N={n:<3} submit latency", summary(latencies))
+            report(f"N={n:<3} CPU per raw send_task (this process)",
+                   f"{raw_cpu / (n * per) * 1000:6.2f} ms")  # fmt: skip
+            report(f"N={n:<3} CPU per submit (API processes)",
+                   f"{api_cpu / (n * per) * 1000:6.2f} ms")  # fmt: skip
             broker.default_channel.client.delete("ai_analysis")  # no backlog into the next round
         broker.release()
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.support.services import postgres_database, redis_database
 from vocalborn.accounts.models import Role
 from vocalborn.accounts.service import create_user
+from vocalborn.analysis.published_marks import PublishedMarks
 from vocalborn.app import create_app
 from vocalborn.config import Settings
 from vocalborn.db import make_engine
@@ -129,6 +130,9 @@ def app(settings: Settings, backend: Backend):  # type: ignore[no-untyped-def]
             session.close()
 
     application.dependency_overrides[get_db] = _db
+    # Requests share the test's connection (rolled back at the end); a batch thread of its own
+    # would write through another connection, which cannot see the test's rows.
+    application.state.published_marks = PublishedMarks(backend.session_factory, batch_seconds=0)
     return application
 
 

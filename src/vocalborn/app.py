@@ -14,6 +14,7 @@ from vocalborn import __version__
 from vocalborn.accounts.routes import router as accounts_router
 from vocalborn.admin.schedules import router as admin_schedules_router
 from vocalborn.analysis.progress import ProgressPublisher
+from vocalborn.analysis.published_marks import PublishedMarks
 from vocalborn.analysis.routes import router as analysis_router
 from vocalborn.analytics.routes import router as analytics_router
 from vocalborn.config import Settings, get_settings
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.storage.ensure()
         yield
+        await run_in_threadpool(app.state.published_marks.close)
         await shutdown_live(app)
         app.state.redis.close()
         app.state.progress.client.close()
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.published_marks = PublishedMarks(app.state.session_factory)
     app.state.storage = Storage(settings.storage_dir)
     master = settings.REDIS_SENTINEL_MASTER
     app.state.redis = redis_client(settings.CELERY_BROKER_URL, master)

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from vocalborn.accounts.models import Role, User
 from vocalborn.accounts.security import InvalidToken, decode_access_token
 from vocalborn.analysis.progress import ProgressPublisher
+from vocalborn.analysis.published_marks import PublishedMarks
 from vocalborn.config import Settings
 from vocalborn.errors import Forbidden, Unauthorized
 
@@ -100,6 +101,12 @@ def celery_of(request: Request) -> Celery:
     """The app's Celery client (publishing only; built once in `create_app`)."""
     celery: Celery = request.app.state.celery
     return celery
+
+
+def published_marks_of(request: Request) -> PublishedMarks:
+    """The app's batch writer of `published_at` (see analysis/published_marks.py)."""
+    marks: PublishedMarks = request.app.state.published_marks
+    return marks
 
 
 def progress_of(request: Request) -> ProgressPublisher:

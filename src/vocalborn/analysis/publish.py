@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from vocalborn.analysis.models import AnalysisTask
 from vocalborn.analysis.progress import ProgressEvent, ProgressPublisher
+from vocalborn.analysis.published_marks import PublishedMarks
 from vocalborn.db import utcnow
 from vocalborn.worker.celery_app import ANALYZE_AUDIO
 
@@ -60,8 +61,10 @@ def publish_committed(
     task: AnalysisTask,
     *,
     event_status: str = "pending",
+    marks: PublishedMarks | None = None,
 ) -> bool:
-    """After the commit of `task`: announce it as pending, publish it, record `published_at`.
+    """After the commit of `task`: announce it as pending, publish it, record `published_at`
+    (now, in its own transaction, or through `marks` in a later batch).
 
     The pending event goes out BEFORE the broker message so that a fast worker's `processing`
     event can never be overwritten by a late `pending` one.
@@ -77,6 +80,9 @@ def publish_committed(
     )
     if not send_analysis(celery, task.task_id, task.queue):
         return False
+    if marks is not None:
+        marks.add(task.task_id)
+        return True
     try:
         mark_published(db, task.task_id)
         db.commit()

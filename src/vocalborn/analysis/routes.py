@@ -24,7 +24,14 @@ from vocalborn.analysis.schemas import (
     SubmitOut,
 )
 from vocalborn.analysis.views import EstimateCache, Estimator, task_status
-from vocalborn.deps import CurrentUser, SessionDep, SettingsDep, celery_of, progress_of
+from vocalborn.deps import (
+    CurrentUser,
+    SessionDep,
+    SettingsDep,
+    celery_of,
+    progress_of,
+    published_marks_of,
+)
 from vocalborn.errors import Conflict, NotFound
 from vocalborn.practice.models import PracticeRecord, RecordStatus
 from vocalborn.practice.service import readable_session
@@ -59,7 +66,9 @@ def _submitted(
     # Publish only after the commit. If Redis is down the publish fails, and we still answer
     # 202: the task is durable in PostgreSQL and the reaper publishes it within a minute, so
     # the learner's submission is not lost and a retry by the client would only meet a 409.
-    publish_committed(celery_of(request), db, progress_of(request), task)
+    publish_committed(
+        celery_of(request), db, progress_of(request), task, marks=published_marks_of(request)
+    )
     completion = None
     if position is not None:
         est = _estimator(db, settings, request)
