@@ -115,7 +115,7 @@ def test_clipped_recording_is_analysed_but_voice_quality_withheld(tmp_path, anal
     )
     quality = report.detailed_analysis["voice_quality"]
     assert quality["clipping_ratio"] > 0.05
-    assert quality["hnr_db"] is None and "clipped" in quality["not_assessed"]["hnr_db"]
+    assert quality["hnr_db"] is None and "clipped" in quality["not_assessed"]["hnr_db"]["en"]
     assert any(s["area"] == "recording" for s in report.suggestions)
 
 

@@ -115,7 +115,8 @@ def test_noise_lowers_voice_quality_not_fluency(en, sox, audio_dir, analyse):
 def test_unknown_word_makes_pronunciation_null_with_reason(en, analyse):
     report = analyse(en["base"], EN + " zxqvw", "en")
     assert report.pronunciation_accuracy is None
-    assert "zxqvw" in report.not_assessed["pronunciation_accuracy"]
+    reason = report.not_assessed["pronunciation_accuracy"]
+    assert "zxqvw" in reason["en"] and "zxqvw" in reason["zh-TW"]
     assert report.fluency_score is not None and report.overall_score is not None
 
 
@@ -143,7 +144,8 @@ def test_real_recording_scores_high_with_its_transcript_and_low_with_a_wrong_one
 def test_short_phrase_has_no_rhythm_score_but_the_rest(analyse):
     report = analyse(TESTDATA.parent / "cards" / "004.wav", "five five", "en")
     assert report.rhythm_score is None
-    assert "too short" in report.not_assessed["rhythm_score"]
+    assert "too short" in report.not_assessed["rhythm_score"]["en"]
+    assert "太短" in report.not_assessed["rhythm_score"]["zh-TW"]
     assert report.pronunciation_accuracy >= 85 and report.overall_score is not None
 
 

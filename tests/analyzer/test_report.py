@@ -49,6 +49,8 @@ def test_report_is_strict_json_and_complete(espeak, analyser, language):
     for key in ("overall_score", "pronunciation_accuracy", "fluency_score", "rhythm_score"):
         value = data[key]
         assert (value is None and key in data["not_assessed"]) or 0 <= value <= 100
+    for reason in data["not_assessed"].values():  # read in the page's language
+        assert set(reason) == {"zh-TW", "en"} and all(reason.values())
     for s in data["suggestions"]:
         assert set(s) == {"zh-TW", "en", "area"}
     for area in data["improvement_areas"]:
@@ -73,7 +75,7 @@ def test_missing_reference_falls_back_to_norms_and_says_so(pair, analyser, tmp_p
     learner, _ = pair
     req = AnalysisRequest(learner, EN, "en", tmp_path / "gone.wav")
     report = analyser.analyse(req, lambda _s, _f: None)
-    assert "missing" in report.not_assessed["reference"]
+    assert "missing" in report.not_assessed["reference"]["en"]
     assert report.detailed_analysis["timing_analysis"]["fluency"]["basis"] == "norms"
 
 
@@ -87,3 +89,26 @@ def test_overall_weights_the_weakest_sub_score_most():
         overall({"pronunciation_accuracy": None, "fluency_score": 70, "rhythm_score": None}) == 70
     )
     assert overall({"pronunciation_accuracy": None}) is None
+
+
+def test_a_plain_string_reason_from_a_remote_service_is_read_as_english():
+    data = {
+        "overall_score": None,
+        "pronunciation_accuracy": None,
+        "fluency_score": None,
+        "rhythm_score": None,
+        "detailed_analysis": {},
+        "sentence_analyses": [],
+        "suggestions": [],
+        "improvement_areas": [],
+        "analysis_model_version": "older-remote-1",
+        "not_assessed": {
+            "overall_score": "no speech",
+            "rhythm_score": {"zh-TW": "太短", "en": "short"},
+        },
+    }
+    report = AnalysisReport.from_dict(data)
+    assert report.not_assessed == {
+        "overall_score": {"en": "no speech"},
+        "rhythm_score": {"zh-TW": "太短", "en": "short"},
+    }

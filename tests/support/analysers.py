@@ -85,5 +85,10 @@ class SleepyAnalyser:
             suggestions=[{"zh-TW": "放慢速度", "en": "Slow down"}],
             improvement_areas=[{"area": "rate"}],
             analysis_model_version="sleepy-test-1",
-            not_assessed={"pronunciation_accuracy": "test analyser does not assess it"},
+            not_assessed={
+                "pronunciation_accuracy": {
+                    "zh-TW": "測試分析器不評分",
+                    "en": "test analyser does not assess it",
+                }
+            },
         )

@@ -110,7 +110,13 @@ class RichSleepyAnalyser(SleepyAnalyser):
             ],
             analysis_model_version="rich-sleepy-test-1",
             not_assessed={
-                "pronunciation_accuracy": "segmental accuracy needs a Mandarin acoustic model",
-                "segmental_accuracy": "no offline Mandarin acoustic model",
+                "pronunciation_accuracy": {
+                    "zh-TW": "聲母韻母的評分需要華語聲學模型",
+                    "en": "segmental accuracy needs a Mandarin acoustic model",
+                },
+                "segmental_accuracy": {
+                    "zh-TW": "沒有可離線使用的華語聲學模型",
+                    "en": "no offline Mandarin acoustic model",
+                },
             },
         )

@@ -80,7 +80,7 @@ def test_learner_registers_uploads_follows_the_bar_and_reads_the_result(
     expect(result.locator("[data-score=rhythm_score] .score-value")).to_have_text("56")
     na = result.locator("[data-score=pronunciation_accuracy]")
     expect(na.locator(".score-value")).to_have_text("—")
-    expect(na.locator(".score-reason")).to_contain_text("Mandarin acoustic model")
+    expect(na.locator(".score-reason")).to_contain_text("聲母韻母的評分需要華語聲學模型")
     expect(result.locator("[data-score=overall_score]")).to_have_class("score-card fair")
 
     # the sentence, each syllable coloured by its tone result
@@ -122,6 +122,7 @@ def test_learner_registers_uploads_follows_the_bar_and_reads_the_result(
     expect(page.locator("#result-h")).to_have_text("Result")
     expect(result.locator(".suggestions li").first).to_have_text("Syllable 2 should be tone 2")
     expect(plot.locator(".legend")).to_contain_text("Model recording")
+    expect(na.locator(".score-reason")).to_contain_text("Mandarin acoustic model")
     expect(page.locator("#history .history-row .status")).to_have_text("Done")
     screenshot(page, "web-result-en.png")
 
@@ -142,9 +143,9 @@ def test_failures_are_explained(web: PageRun, stack: Stack) -> None:
     ok_text = "謝謝"
     stack.sentence(therapist, ok_text, reference=False)
 
-    # a wrong password: the API's message
+    # a wrong password: said in the page's language
     login(page, learner["email"], "not the password")
-    expect(page.locator("#login-error")).to_have_text("Wrong e-mail or password.")
+    expect(page.locator("#login-error")).to_have_text("電子郵件或密碼不正確")
     page.fill("#login-password", "correct horse battery")
     page.click("#login-btn")
     expect(page.locator("#view-learner")).to_be_visible()
@@ -153,7 +154,7 @@ def test_failures_are_explained(web: PageRun, stack: Stack) -> None:
     page.click("#submit-btn")
     expect(page.locator("#submit-error")).to_have_text("請先選擇句子。")
 
-    # a file that is not audio: the API's own message, word for word
+    # a file that is not audio: what is wrong in zh-TW, then the API's own words
     junk = stack.tmp / "notes.wav"
     junk.write_bytes(b"these are my notes, not a recording\n" * 20)
     session = stack.http("POST", "/practice/sessions", headers=stack.auth(learner)).json()
@@ -170,11 +171,18 @@ def test_failures_are_explained(web: PageRun, stack: Stack) -> None:
             files={"file": ("notes.wav", f, "audio/wav")},
         )
     assert direct.status_code in (415, 422), direct.text
-    message = direct.json()["error"]["message"]
+    error = direct.json()["error"]
+    explained = {
+        "unsupported_audio_format": "不支援這種檔案格式，"
+        "請上傳 wav、mp3、m4a、aac、ogg、flac 或 webm 錄音",
+        "invalid_audio": "檔案不是可讀取的錄音，可能已損壞或是空的",
+    }[error["code"]]
     pick(page, ok_text)
     page.set_input_files("#file", str(junk))
     page.click("#submit-btn")
-    expect(page.locator("#submit-error")).to_have_text(f"上傳失敗：{message}")
+    expect(page.locator("#submit-error")).to_have_text(
+        f"上傳失敗：{explained}（{error['message']}）"
+    )
     expect(page.locator("#progress-panel")).to_be_hidden()
 
     # an analysis that fails: its reason, and no retry offered for a file error; the WebSocket
@@ -184,7 +192,8 @@ def test_failures_are_explained(web: PageRun, stack: Stack) -> None:
     page.set_input_files("#file", str(stack.wav(1.0)))
     page.click("#submit-btn")
     expect(page.locator("#progress-error")).to_contain_text(
-        f"分析失敗：{FAIL_MESSAGE}", timeout=RESULT_TIMEOUT
+        f"分析失敗：錄音檔有問題（可能沒有聲音、不是錄音或已損壞），請重新錄音（{FAIL_MESSAGE}）",
+        timeout=RESULT_TIMEOUT,
     )
     expect(page.locator("#progress-panel")).to_have_attribute("data-status", "failure")
     expect(page.locator("#progress-panel")).to_have_attribute("data-mode", "poll")

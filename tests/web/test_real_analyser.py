@@ -81,5 +81,9 @@ def test_real_analysis_of_a_mandarin_recording(web: PageRun, stack: Stack) -> No
     # suggestions (or the note that there are none), in Chinese
     advice = result.locator("section.card").filter(has=page.locator("h3", has_text="建議"))
     expect(advice.locator("li, p.note").first).to_be_visible()
+    # what was not assessed, and why, in Chinese (a Mandarin analysis never scores segments)
+    note = result.locator(".notes li[data-note=segmental_accuracy]")
+    expect(note).to_contain_text("聲母與韻母：沒有可離線使用的華語聲學模型")
+    assert "[object Object]" not in result.inner_text()
     screenshot(page, "web-result-real.png")
     assert not web.errors, web.errors

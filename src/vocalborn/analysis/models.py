@@ -102,7 +102,7 @@ class AnalysisResult(Base):
     sentence_analyses: Mapped[list[Any] | None] = mapped_column(JSONType)
     suggestions: Mapped[list[Any] | None] = mapped_column(JSONType)
     improvement_areas: Mapped[list[Any] | None] = mapped_column(JSONType)
-    not_assessed: Mapped[dict[str, str] | None] = mapped_column(JSONType)
+    not_assessed: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JSONType)
     analysis_model_version: Mapped[str | None] = mapped_column(String(200))
     processing_time_seconds: Mapped[Decimal | None] = mapped_column(Numeric(10, 3))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -87,7 +87,8 @@ class ResultOut(BaseModel):
     sentence_analyses: list[Any] | None
     suggestions: list[Any] | None
     improvement_areas: list[Any] | None
-    not_assessed: dict[str, str] | None
+    # why each null score is null, in both languages: {"rhythm_score": {"zh-TW": …, "en": …}}
+    not_assessed: dict[str, dict[str, str]] | None
     analysis_model_version: str | None
     processing_time_seconds: float | None
     created_at: datetime

@@ -22,6 +22,7 @@ import numpy as np
 import pocketsphinx
 
 from vocalborn.analyzer import constants as C
+from vocalborn.analyzer.types import Localized, bilingual
 
 FRAME_S = 0.01
 _WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)*")
@@ -52,7 +53,7 @@ class EnglishResult:
     extra: list[dict]  # inserted speech: {"start", "end", "phones"}
     completeness: float
     score: float | None
-    reason: str | None = None
+    reason: Localized | None = None
 
 
 def normalise_words(text: str) -> list[str]:
@@ -112,16 +113,28 @@ class EnglishScorer:
         self._decode(self._align, pcm)
         hyp = self._align.hyp()
         if hyp is None:
-            return _failed(words, "the recording could not be aligned to the expected sentence")
+            return _failed(
+                words,
+                bilingual(
+                    "錄音無法對應到這個句子",
+                    "the recording could not be aligned to the expected sentence",
+                ),
+            )
         said = [_base(s.word) for s in self._align.seg() if not s.word.startswith(("<", "["))]
         if said != words:
-            return _failed(words, "the alignment dropped words of the expected sentence")
+            return _failed(
+                words,
+                bilingual(
+                    "對齊時漏掉了句子裡的字詞",
+                    "the alignment dropped words of the expected sentence",
+                ),
+            )
         self._align.set_alignment()
         self._decode(self._align, pcm)
         alignment = self._align.get_alignment()
         loop_frames, loop_segs = self._loop_frames(pcm)
         if alignment is None:
-            return _failed(words, "phone-level alignment failed")
+            return _failed(words, bilingual("音素層級的對齊失敗", "phone-level alignment failed"))
         out: list[Word] = []
         extra: list[dict] = []
         for entry in alignment:
@@ -149,7 +162,13 @@ class EnglishScorer:
         completeness = said_n / len(out) if out else 0.0
         scored = [w for w in out if w.status != "missing"]
         if not scored:
-            return EnglishResult(out, extra, 0.0, None, "none of the expected words was heard")
+            return EnglishResult(
+                out,
+                extra,
+                0.0,
+                None,
+                bilingual("沒有聽到句子裡的任何字詞", "none of the expected words was heard"),
+            )
         frames = np.array([sum(p.end - p.start for p in w.phones) for w in scored])
         mean = float(np.dot([w.score for w in scored], frames) / frames.sum())
         # Missing words count as zero; extra words cost as much as a missing one.
@@ -192,5 +211,5 @@ def _extra_speech(start: int, end: int, loop_segs: list[tuple[str, int, int]]) -
     }
 
 
-def _failed(words: list[str], reason: str) -> EnglishResult:
+def _failed(words: list[str], reason: Localized) -> EnglishResult:
     return EnglishResult([], [], 0.0, None, reason)

@@ -19,10 +19,12 @@ from vocalborn.analyzer.rhythm import mandarin_rhythm
 from vocalborn.analyzer.segment import segment_syllables
 from vocalborn.analyzer.timing import Timing
 from vocalborn.analyzer.tones import classify, reference_similarity, speaker_scale, syllable_shape
+from vocalborn.analyzer.types import bilingual
 
-SEGMENTAL_REASON = (
+SEGMENTAL_REASON = bilingual(
+    "沒有可離線使用的華語聲學模型，所以不評分聲母和韻母；聲調和句子內容有評分",
     "no offline Mandarin acoustic model is available, so consonants and vowels are not scored; "
-    "tones and content match are"
+    "tones and content match are",
 )
 TONE_NAMES_ZH = {1: "第一聲", 2: "第二聲", 3: "第三聲", 4: "第四聲", 5: "輕聲"}
 
@@ -71,13 +73,16 @@ def analyse(text: str, learner: MandarinProfile, ref: MandarinProfile | None) ->
         return {
             "items": [],
             "tone_accuracy": None,
-            "reason": "the sentence has no Chinese characters",
+            "reason": bilingual("句子裡沒有中文字", "the sentence has no Chinese characters"),
         }
     if not learner.segments:
         return {
             "items": [],
             "tone_accuracy": None,
-            "reason": "too little speech to find the sentence's syllables",
+            "reason": bilingual(
+                "說話的部分太少，找不到句子的音節",
+                "too little speech to find the sentence's syllables",
+            ),
         }
     items: list[dict[str, Any]] = []
     for i, syl in enumerate(syllables):
@@ -118,5 +123,9 @@ def analyse(text: str, learner: MandarinProfile, ref: MandarinProfile | None) ->
         "tones_assessed": len(scored),
         "content_match": match,
         "different_sentence": match is not None and match < C.CONTENT_MATCH_MIN,
-        "reason": None if scored else "no syllable had enough voicing to read its tone",
+        "reason": None
+        if scored
+        else bilingual(
+            "沒有一個音節的濁音足以判斷聲調", "no syllable had enough voicing to read its tone"
+        ),
     }

@@ -27,12 +27,19 @@ from vocalborn.analyzer.english import EnglishResult, EnglishScorer
 from vocalborn.analyzer.feedback import build as build_feedback
 from vocalborn.analyzer.rhythm import rhythm_score
 from vocalborn.analyzer.timing import measure_timing, timing_summary
-from vocalborn.analyzer.types import AnalysisReport, AnalysisRequest, ProgressCallback
+from vocalborn.analyzer.types import (
+    AnalysisReport,
+    AnalysisRequest,
+    Localized,
+    ProgressCallback,
+    bilingual,
+)
 
 if TYPE_CHECKING:
     from vocalborn.config import Settings
 
 REF_CACHE_SIZE = 64
+NOT_ASSESSABLE = bilingual("無法評估", "not assessable")
 
 
 @dataclass(frozen=True)
@@ -105,15 +112,21 @@ class OfflineAnalyser:
             zh,
         )
 
-    def _reference(self, request: AnalysisRequest) -> tuple[Measured | None, str | None]:
+    def _reference(self, request: AnalysisRequest) -> tuple[Measured | None, Localized | None]:
         path = request.reference_audio_path
         if path is None:
-            return None, "no reference recording; scored against norm bands"
+            return None, bilingual(
+                "沒有參考錄音，以一般常模範圍評分",
+                "no reference recording; scored against norm bands",
+            )
         try:
             # By content, so the same reference uploaded again (AI service) is a cache hit too.
             digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
         except OSError:
-            return None, "the reference recording is missing; scored against norm bands"
+            return None, bilingual(
+                "參考錄音檔不見了，以一般常模範圍評分",
+                "the reference recording is missing; scored against norm bands",
+            )
         key = (digest, request.text, request.language)
         with self._cache_lock:
             if key in self._ref_cache:
@@ -123,7 +136,11 @@ class OfflineAnalyser:
             ref = self._measure(Path(path), request.text, request.language, True)
         except TaskError as exc:
             # The therapist's file is broken: the learner's analysis still goes ahead.
-            return None, f"the reference recording could not be used ({exc.message})"
+            return None, bilingual(
+                f"參考錄音無法使用（{exc.message}），以一般常模範圍評分",
+                f"the reference recording could not be used ({exc.message}); "
+                "scored against norm bands",
+            )
         with self._cache_lock:
             self._ref_cache[key] = ref
             while len(self._ref_cache) > REF_CACHE_SIZE:
@@ -159,7 +176,10 @@ class OfflineAnalyser:
         rhythm, rhythm_reason = (
             rhythm_score(part.rhythm, targets)
             if part.rhythm
-            else (None, part.reason or "no syllables could be timed")
+            else (
+                None,
+                part.reason or bilingual("無法測量任何音節的長度", "no syllables could be timed"),
+            )
         )
         scores = {
             "pronunciation_accuracy": part.score,
@@ -168,12 +188,14 @@ class OfflineAnalyser:
         }
         not_assessed = {k: v for k, v in part.extra_not_assessed.items()}
         if part.score is None:
-            not_assessed["pronunciation_accuracy"] = part.reason or "not assessable"
+            not_assessed["pronunciation_accuracy"] = part.reason or NOT_ASSESSABLE
         if rhythm is None:
-            not_assessed["rhythm_score"] = rhythm_reason or "not assessable"
+            not_assessed["rhythm_score"] = rhythm_reason or NOT_ASSESSABLE
         total = scoring.overall(scores)
         if total is None:
-            not_assessed["overall_score"] = "no sub-score could be assessed"
+            not_assessed["overall_score"] = bilingual(
+                "沒有任何一項分數可以評估", "no sub-score could be assessed"
+            )
         if ref_note:
             not_assessed["reference"] = ref_note
         progress("writing feedback", 0.92)

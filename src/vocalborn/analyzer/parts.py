@@ -13,18 +13,19 @@ from vocalborn.analyzer import constants as C
 from vocalborn.analyzer import mandarin
 from vocalborn.analyzer.english import EnglishResult, EnglishScorer, normalise_words
 from vocalborn.analyzer.rhythm import ARPABET_VOWELS, english_rhythm
+from vocalborn.analyzer.types import Localized, bilingual
 
 
 @dataclass
 class Part:
     score: float | None
-    reason: str | None
+    reason: Localized | None
     items: list[dict[str, Any]]
     phonemes: list[dict[str, Any]]
     completeness: float | None
     rhythm: dict[str, float | None]
     facts: dict[str, Any] = field(default_factory=dict)
-    extra_not_assessed: dict[str, str] = field(default_factory=dict)
+    extra_not_assessed: dict[str, Localized] = field(default_factory=dict)
 
 
 def english_phone_track(result: EnglishResult) -> list[tuple[str, float, float]]:
@@ -63,7 +64,11 @@ def run_english(scorer: EnglishScorer, text: str, pcm: bytes) -> EnglishResult:
     words = normalise_words(text)
     unknown = scorer.oov(words)
     if unknown:
-        reason = "words not in the pronunciation dictionary: " + ", ".join(unknown)
+        listed = ", ".join(unknown)
+        reason = bilingual(
+            f"發音字典裡沒有這些字：{listed}",
+            f"words not in the pronunciation dictionary: {listed}",
+        )
         return EnglishResult([], [], 0.0, None, reason)
     return scorer.score(words, pcm)
 
@@ -148,7 +153,9 @@ def mandarin_part(
     n = len(items)
     extra = {"segmental_accuracy": mandarin.SEGMENTAL_REASON}
     if ref is None:
-        extra["content_match"] = "no reference recording to compare the content with"
+        extra["content_match"] = bilingual(
+            "沒有參考錄音，無法比對句子內容", "no reference recording to compare the content with"
+        )
     return Part(
         score=score,
         reason=reason,

@@ -16,6 +16,7 @@ from parselmouth.praat import call
 from vocalborn.analysis.errors import AudioFileError
 from vocalborn.analyzer import constants as C
 from vocalborn.analyzer.audio import Audio
+from vocalborn.analyzer.types import Localized, bilingual
 
 
 @dataclass(frozen=True)
@@ -107,14 +108,17 @@ def contour(times: np.ndarray, f0_hz: np.ndarray, max_points: int = C.CONTOUR_MA
     return {"times": out_t, "f0_hz": out_f}
 
 
-def voice_quality(front: Frontend, clipped_share: float) -> tuple[dict[str, Any], dict[str, str]]:
+def voice_quality(
+    front: Frontend, clipped_share: float
+) -> tuple[dict[str, Any], dict[str, Localized]]:
     """Jitter, shimmer, HNR, CPPS; (values, reasons for the ones not assessed)."""
-    reasons: dict[str, str] = {}
+    reasons: dict[str, Localized] = {}
     out: dict[str, Any] = {"clipping_ratio": fnum(clipped_share, 4)}
     if clipped_share > C.CLIPPING_RATIO_LIMIT:
-        why = (
+        why = bilingual(
+            f"{clipped_share:.1%} 的取樣點削峰失真，錄音音量太大，嗓音品質的測量會不準確",
             f"{clipped_share:.1%} of the samples are clipped; the recording level was too high, "
-            "so voice-quality measures would be wrong"
+            "so voice-quality measures would be wrong",
         )
         for key in ("jitter_local", "shimmer_local", "hnr_db", "cpps_db"):
             out[key] = None
@@ -132,7 +136,7 @@ def voice_quality(front: Frontend, clipped_share: float) -> tuple[dict[str, Any]
     hnr = hnr[hnr > -200]  # Praat marks unvoiced frames with -200 dB
     out["hnr_db"] = fnum(hnr.mean(), 2) if hnr.size else None
     if out["hnr_db"] is None:
-        reasons["hnr_db"] = "no periodic (voiced) frames"
+        reasons["hnr_db"] = bilingual("沒有週期性的濁音片段", "no periodic (voiced) frames")
     # CPPS (Hillenbrand & Houde 1996; Praat 6 defaults) with a straight trend line fitted
     # robustly. A 20 ms step (the smoothing window's length) costs ~0.01 s per second of audio
     # and moved CPPS by < 0.2 dB against Praat's 2 ms default, which costs 8x more.
@@ -155,5 +159,7 @@ def voice_quality(front: Frontend, clipped_share: float) -> tuple[dict[str, Any]
     out["cpps_db"] = fnum(cpps, 2)
     for key in ("jitter_local", "shimmer_local", "cpps_db"):
         if out[key] is None:
-            reasons[key] = "too few voice periods to measure"
+            reasons[key] = bilingual(
+                "聲帶振動週期太少，無法測量", "too few voice periods to measure"
+            )
     return out, reasons

@@ -12,6 +12,7 @@ import numpy as np
 
 from vocalborn.analyzer import constants as C
 from vocalborn.analyzer.praat import fnum
+from vocalborn.analyzer.types import Localized, bilingual
 
 ARPABET_VOWELS = frozenset(
     ["AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"]
@@ -76,7 +77,7 @@ Target = float | tuple[float, float] | None
 
 def rhythm_score(
     metrics: dict[str, float | None], targets: dict[str, Target]
-) -> tuple[float | None, str | None]:
+) -> tuple[float | None, Localized | None]:
     """100 minus 100 x mean(|value - target| / RHYTHM_SCALE); a band target (lo, hi) costs
     nothing inside the band. Returns (score, reason when None)."""
     dists = []
@@ -91,9 +92,11 @@ def rhythm_score(
             gap = abs(value - target)
         dists.append(gap / C.RHYTHM_SCALE[key])
     if not dists:
-        return None, (
+        return None, bilingual(
+            f"句子太短，無法測量節奏（英文需要 {C.MIN_RHYTHM_VOWELS} 個母音，"
+            f"中文需要 {C.MIN_RHYTHM_SYLLABLES} 個音節）",
             f"the sentence is too short to measure rhythm (needs {C.MIN_RHYTHM_VOWELS} vowels "
-            f"in English, {C.MIN_RHYTHM_SYLLABLES} syllables in Mandarin)"
+            f"in English, {C.MIN_RHYTHM_SYLLABLES} syllables in Mandarin)",
         )
     score = 100.0 - 100.0 * float(np.mean(dists))
     return round(float(np.clip(score, 0.0, 100.0)), 1), None

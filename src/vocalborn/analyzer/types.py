@@ -29,6 +29,20 @@ class AnalysisRequest:
     parameters: Mapping[str, Any] = field(default_factory=dict)
 
 
+# A text for people in both languages of the platform: {"zh-TW": ..., "en": ...}, the shape
+# of suggestions; `not_assessed` reasons use it so a learner reads them in the page's language.
+Localized = dict[str, str]
+
+
+def bilingual(zh: str, en: str) -> Localized:
+    return {"zh-TW": zh, "en": en}
+
+
+def as_localized(reason: str | Mapping[str, str]) -> Localized:
+    """A reason as sent by a remote service: a plain string is taken as English."""
+    return {"en": reason} if isinstance(reason, str) else dict(reason)
+
+
 @dataclass
 class AnalysisReport:
     """Scores are 0..100 or None when not assessable; `not_assessed` says why for each None."""
@@ -44,7 +58,7 @@ class AnalysisReport:
     suggestions: list[dict[str, Any]]
     improvement_areas: list[dict[str, Any]]
     analysis_model_version: str
-    not_assessed: dict[str, str] = field(default_factory=dict)
+    not_assessed: dict[str, Localized] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -55,7 +69,10 @@ class AnalysisReport:
         missing = [n for n in names if n not in data and n != "not_assessed"]
         if missing:
             raise ValueError(f"analysis report is missing fields: {missing}")
-        return cls(**{n: data[n] for n in names if n in data})
+        fields = {n: data[n] for n in names if n in data}
+        if isinstance(fields.get("not_assessed"), Mapping):
+            fields["not_assessed"] = {k: as_localized(v) for k, v in fields["not_assessed"].items()}
+        return cls(**fields)
 
 
 class Analyser(Protocol):

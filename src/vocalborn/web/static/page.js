@@ -2,7 +2,7 @@
 // error lines, and playing a recording.
 
 import { ApiError, audioUrl, NetworkError } from "./api.js";
-import { t } from "./i18n.js";
+import { has, lang, t } from "./i18n.js";
 import { h } from "./result.js";
 
 export const $ = (id) => document.getElementById(id);
@@ -37,9 +37,19 @@ export function hideBanner() {
   state.bannerNetwork = false;
 }
 
+// A localised explanation (i18n `key`) of what the server said. The server's message is precise
+// but English: on a page in another language it follows the explanation in brackets; on an
+// English page it is shown alone.
+const SAYS_IT_ALL = new Set(["err_invalid_credentials", "err_email_taken", "err_no_audio", "err_upload_in_progress"]);
+
+export function explain(key, detail) {
+  if (lang() !== "en" && has(key)) return detail && !SAYS_IT_ALL.has(key) ? `${t(key)}（${detail}）` : t(key);
+  return detail || (has(key) ? t(key) : "");
+}
+
 export function messageOf(exc) {
   if (exc instanceof NetworkError) return t("server_down");
-  if (exc instanceof ApiError) return exc.message;
+  if (exc instanceof ApiError) return explain(`err_${exc.code}`, exc.message);
   return String((exc && exc.message) || exc);
 }
 

@@ -1,7 +1,7 @@
 // The live progress panel of the learner's current task: bar, step, ETA, cancel and retry.
 
 import { t } from "./i18n.js";
-import { $, setError, state } from "./page.js";
+import { $, explain, setError, state } from "./page.js";
 
 function stepText(s) {
   if (s.status === "pending") {
@@ -52,7 +52,8 @@ export function renderProgress() {
   if (s.status === "failure") {
     const message = s.error_message || (s.error && s.error.message) || "";
     const type = s.error_type || (s.error && s.error.error_type);
-    setError("progress-error", t("failed", { message }) + (type ? ` (${t("failed_type", { type })})` : ""));
+    const text = type ? explain(`fail_${type}`, message) : message;
+    setError("progress-error", t("failed", { message: text }) + (type ? ` (${t("failed_type", { type })})` : ""));
     $("retry-btn").hidden = type === "file" || Boolean(s.lost);
   } else if (s.status === "cancelled") {
     setError("progress-error", t("cancelled"));

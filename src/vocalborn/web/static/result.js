@@ -38,8 +38,9 @@ export function fmtScore(score) {
   return typeof score === "number" ? String(Math.round(score)) : "—";
 }
 
-function scoreCard(key, label, score, reason) {
+function scoreCard(key, label, score, reasonEntry) {
   const assessed = typeof score === "number";
+  const [reason] = localised(reasonEntry); // {"zh-TW", "en"}, or a plain string from older results
   return h(
     "div",
     { class: `score-card ${band(score)}`, "data-score": key, title: assessed ? null : reason || t("not_assessed") },
@@ -160,7 +161,15 @@ function notesView(notAssessed) {
     "section",
     { class: "card notes" },
     h("h3", {}, t("other_notes")),
-    h("ul", {}, rest.map(([k, v]) => h("li", {}, h("strong", {}, k.replace(/_/g, " ")), `: ${v}`))),
+    h(
+      "ul",
+      {},
+      rest.map(([k, v]) => {
+        const [text, other] = localised(v);
+        const label = has(`na_${k}`) ? t(`na_${k}`) : k.replace(/_/g, " ");
+        return h("li", { "data-note": k, title: other || null }, h("strong", {}, label), `${t("colon")}${text}`);
+      }),
+    ),
   );
 }
 
