@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     CELERY_RESULT_BACKEND: str = "redis://127.0.0.1:6379/1"
     CELERY_WORKER_CONCURRENCY: int = Field(default=2, ge=1)
     CELERY_WORKER_MAX_TASKS_PER_CHILD: int = Field(default=1000, ge=1)
+    # KiB; a pool process above it is replaced after its current task (Celery's own unit)
+    CELERY_WORKER_MAX_MEMORY_PER_CHILD: int = Field(default=512 * 1024, ge=64 * 1024)
     CELERY_WORKER_PREFETCH_MULTIPLIER: int = Field(default=1, ge=1)
     CELERY_TASK_TIME_LIMIT: int = Field(default=600, ge=2)
     CELERY_TASK_SOFT_TIME_LIMIT: int = Field(default=540, ge=1)

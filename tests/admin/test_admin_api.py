@@ -94,8 +94,12 @@ def test_stats_aggregate_counts_rates_times_and_tables(
     assert workers["w2@host"]["active"] == 1
     assert workers["w1@host"] == {
         "worker_name": "w1@host", "status": "offline", "active": 0, "processed": 3,
-        "failed": 1, "concurrency": None, "queues": [], "last_seen": None,
+        "failed": 1, "concurrency": None, "queues": [], "last_seen": None, "load_avg": None,
+        "memory_rss_mb": None,
     }  # fmt: skip
+    # the heartbeat carries this process' load average and resident memory (Flower's columns)
+    assert len(workers["w2@host"]["load_avg"]) == 3
+    assert workers["w2@host"]["memory_rss_mb"] > 10
     active = body["active_tasks"]
     assert active[0]["task_id"] == str(running.task_id)
     assert active[0]["progress"] == 65 and active[0]["current_step"] == "analysing: x"

@@ -75,6 +75,9 @@ def test_worker_exporter_counts_outcomes_errors_durations_and_queue_wait(
     assert value(api_text, "celery_queue_size", queue_name="ai_analysis") == 0
     assert value(api_text, "vocalborn_workers_online", queue_name="ai_analysis") == 1
     assert value(api_text, "vocalborn_worker_slots_online", queue_name="ai_analysis") == 2
+    assert value(api_text, "vocalborn_worker_concurrency", worker=worker.hostname) == 2
+    memory = value(api_text, "vocalborn_worker_memory_bytes", worker=worker.hostname)
+    assert memory is not None and memory > 50 * 2**20  # the worker and its two pool processes
     assert value(api_text, "vocalborn_redis_up") == 1
     route = "/api/v1/tasks/analysis/{task_id}/status"
     assert value(

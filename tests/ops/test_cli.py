@@ -42,10 +42,14 @@ def test_health_status_roundtrip_monitor_and_cleanup(live: Live, cli_env: dict[s
     assert [w["worker_name"] for w in body["workers"] if w["status"] == "online"] == [
         worker.hostname
     ]
+    [online] = [w for w in body["workers"] if w["status"] == "online"]
+    # a real worker: its own process plus two pool processes, each with the Python runtime
+    assert online["memory_rss_mb"] > 60 and len(online["load_avg"]) == 3
     assert {q["queue_name"] for q in body["queues"]} == {"ai_analysis", "maintenance", "health"}
     assert sum(body["counts"].values()) == 1
     table = vocalborn(cli_env, "status")
     assert table.code == 0 and "Workers" in table.out and "ai_analysis" in table.out
+    assert "Memory" in table.out and " MB" in table.out
 
     echo = vocalborn(cli_env, "test", "--message", "你好 round trip", "--timeout", "60")
     assert echo.code == 0, echo

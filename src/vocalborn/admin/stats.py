@@ -201,6 +201,10 @@ def active_tasks(db: Session, client: redis.Redis | None, limit: int = ACTIVE_LI
     return out
 
 
+def _mb(value: int | None) -> float | None:
+    return round(value / 2**20, 1) if value is not None else None
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -227,6 +231,8 @@ def redis_view(broker: redis.Redis, progress: redis.Redis, heartbeat: float) -> 
                 "queues": list(w.queues),
                 "last_seen": datetime.fromtimestamp(w.last_seen).astimezone().isoformat(),
                 "last_seen_seconds_ago": round(max(0.0, utcnow().timestamp() - w.last_seen), 1),
+                "load_avg": list(w.load_avg) if w.load_avg else None,
+                "memory_rss_mb": _mb(w.memory_rss_bytes),
             }
             for name, w in sorted(live_workers(progress, heartbeat).items())
         }
@@ -253,6 +259,8 @@ def workers_table(db: Session, view: RedisView) -> list[dict[str, Any]]:
                 "concurrency": info["concurrency"] if info else None,
                 "queues": info["queues"] if info else [],
                 "last_seen": info["last_seen"] if info else None,
+                "load_avg": info["load_avg"] if info else None,
+                "memory_rss_mb": info["memory_rss_mb"] if info else None,
             }
         )
     return table

@@ -96,6 +96,14 @@ class BrokerCollector(Collector):
             "Concurrency of the online workers, per queue",
             labels=["queue_name"],
         )
+        memory = GaugeMetricFamily(
+            "vocalborn_worker_memory_bytes",
+            "Resident memory of an online worker and its pool processes together",
+            labels=["worker"],
+        )
+        concurrency = GaugeMetricFamily(
+            "vocalborn_worker_concurrency", "Pool processes of an online worker", labels=["worker"]
+        )
         ok = True
         try:
             pipe = self.broker.pipeline(transaction=False)
@@ -108,6 +116,10 @@ class BrokerCollector(Collector):
                 consuming = [w for w in online.values() if name in w.queues]
                 workers.add_metric([name], float(len(consuming)))
                 slots.add_metric([name], float(sum(w.concurrency for w in consuming)))
+            for host, w in online.items():
+                concurrency.add_metric([host], float(w.concurrency))
+                if w.memory_rss_bytes is not None:
+                    memory.add_metric([host], float(w.memory_rss_bytes))
         except (redis.RedisError, OSError) as exc:
             log.warning("metrics: Redis unavailable: %s", exc)
             ok = False
@@ -117,6 +129,8 @@ class BrokerCollector(Collector):
             yield sizes
             yield workers
             yield slots
+            yield memory
+            yield concurrency
         if self.live_clients is not None:
             clients = GaugeMetricFamily(
                 "vocalborn_live_clients", "WebSocket/SSE clients following a task"

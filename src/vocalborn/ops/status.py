@@ -40,14 +40,18 @@ def _status_data(o: Ops) -> dict[str, Any]:
 
 def _status_tables(data: dict[str, Any]) -> list[Table]:
     workers = Table(title="Workers", title_justify="left")
-    for col in ("Worker", "Status", "Active", "Processed", "Failed", "Slots", "Queues"):
+    cols = ("Worker", "Status", "Active", "Processed", "Failed", "Slots", "Load avg", "Memory",
+            "Queues")  # fmt: skip
+    for col in cols:
         workers.add_column(col)
     online = [w for w in data["workers"] if w["status"] == "online"]
     for w in online or data["workers"][:10]:
         color = "green" if w["status"] == "online" else "red"
+        load = " ".join(f"{x:.2f}" for x in w["load_avg"]) if w.get("load_avg") else "-"
+        memory = f"{w['memory_rss_mb']:.0f} MB" if w.get("memory_rss_mb") is not None else "-"
         workers.add_row(
             w["worker_name"], f"[{color}]{w['status']}[/{color}]", str(w["active"]),
-            str(w["processed"]), str(w["failed"]), str(w["concurrency"] or "-"),
+            str(w["processed"]), str(w["failed"]), str(w["concurrency"] or "-"), load, memory,
             ",".join(w["queues"]) or "-",
         )  # fmt: skip
     queues = Table(title="Queues", title_justify="left")

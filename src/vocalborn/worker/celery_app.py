@@ -74,6 +74,7 @@ def create_celery(settings: Settings) -> Celery:
         worker_prefetch_multiplier=settings.CELERY_WORKER_PREFETCH_MULTIPLIER,
         worker_concurrency=settings.CELERY_WORKER_CONCURRENCY,
         worker_max_tasks_per_child=settings.CELERY_WORKER_MAX_TASKS_PER_CHILD,
+        worker_max_memory_per_child=settings.CELERY_WORKER_MAX_MEMORY_PER_CHILD,
         task_time_limit=settings.CELERY_TASK_TIME_LIMIT,
         task_soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
         result_expires=settings.CELERY_RESULT_EXPIRES,

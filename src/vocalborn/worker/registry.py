@@ -1,8 +1,10 @@
 """Which workers are online, without `inspect()` round trips.
 
 Each worker keeps an entry in the Redis hash `vocalborn:workers` (hostname → JSON {concurrency,
-pid, queues, last_seen}), refreshed by a heartbeat thread. Readers ignore entries older than
-three heartbeats, so a SIGKILLed worker disappears within seconds without anyone cleaning up.
+pid, queues, last_seen, load_avg, memory_rss_bytes}), refreshed by a heartbeat thread; memory
+is the resident size of the worker and its pool processes together. Readers ignore entries
+older than three heartbeats, so a SIGKILLed worker disappears within seconds without anyone
+cleaning up.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -31,11 +34,43 @@ class WorkerInfo:
     pid: int
     queues: tuple[str, ...]
     last_seen: float
+    load_avg: tuple[float, float, float] | None = None
+    memory_rss_bytes: int | None = None
+
+
+def tree_rss_bytes(pid: int) -> int | None:
+    """Resident memory of a process and all its descendants (Linux /proc; None elsewhere)."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    total, todo, seen = 0, [pid], False
+    while todo:
+        current = todo.pop()
+        try:
+            total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * page
+            seen = True
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile, or no /proc
+    return total if seen else None
+
+
+def _load_avg() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
 
 
 def _entry(concurrency: int, queues: list[str]) -> str:
     return json.dumps(
-        {"concurrency": concurrency, "pid": os.getpid(), "queues": queues, "last_seen": time.time()}
+        {
+            "concurrency": concurrency,
+            "pid": os.getpid(),
+            "queues": queues,
+            "last_seen": time.time(),
+            "load_avg": _load_avg(),
+            "memory_rss_bytes": tree_rss_bytes(os.getpid()),
+        }
     )
 
 
@@ -48,12 +83,16 @@ def live_workers(client: redis.Redis, heartbeat_seconds: float) -> dict[str, Wor
         name = key.decode() if isinstance(key, bytes) else str(key)
         try:
             data = json.loads(value)
+            load = data.get("load_avg")
+            rss = data.get("memory_rss_bytes")
             info = WorkerInfo(
                 name,
                 int(data["concurrency"]),
                 int(data["pid"]),
                 tuple(data.get("queues") or ()),
                 float(data["last_seen"]),
+                (float(load[0]), float(load[1]), float(load[2])) if load else None,
+                int(rss) if rss is not None else None,
             )
         except (ValueError, KeyError, TypeError):
             continue
