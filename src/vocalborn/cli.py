@@ -39,11 +39,14 @@ def api(
     import uvicorn
 
     from vocalborn.logs import configure_logging
+    from vocalborn.monitoring.metrics import share_api_metrics
 
     settings = load_settings()
     if migrate:
         _upgrade(settings)
     configure_logging(settings)  # uvicorn's loggers go through it (LOG_FORMAT=json|text)
+    if settings.PROMETHEUS_ENABLED:
+        share_api_metrics(settings.DATA_DIR, port, workers)
     uvicorn.run(
         "vocalborn.app:create_app",
         factory=True,

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +87,12 @@ class LiveHub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.messages = 0
         self.reconnects = 0
+        # told the client count after every change (the API's live-clients gauge)
+        self.on_clients_changed: Callable[[int], None] | None = None
+
+    def _clients_changed(self) -> None:
+        if self.on_clients_changed is not None:
+            self.on_clients_changed(self.clients)
 
     @property
     def clients(self) -> int:
@@ -107,6 +114,7 @@ class LiveHub:
             self._subs.clear()
             self._confirmed.clear()
             self._reader = None
+            self._clients_changed()
 
     async def subscribe(self, channel: str) -> Subscription:
         """Join `channel`; returns once Redis confirmed it. Raises `HubUnavailable`."""
@@ -132,6 +140,7 @@ class LiveHub:
                     with contextlib.suppress(RedisError, OSError):
                         await self._pubsub.unsubscribe(channel)
                     raise HubUnavailable(f"live progress unavailable: {exc}") from exc
+        self._clients_changed()
         return sub
 
     async def unsubscribe(self, sub: Subscription) -> None:
@@ -142,6 +151,7 @@ class LiveHub:
             if not members or sub not in members:
                 return
             members.discard(sub)
+            self._clients_changed()
             if not members:
                 del self._subs[sub.channel]
                 self._confirmed.pop(sub.channel, None)

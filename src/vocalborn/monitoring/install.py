@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import Response
 
@@ -12,7 +15,12 @@ from vocalborn.analysis.live import router as live_router
 from vocalborn.config import Settings
 from vocalborn.logs import configure_logging
 from vocalborn.monitoring import worker_hooks  # noqa: F401  (publish timestamps for queue wait)
-from vocalborn.monitoring.metrics import ApiMetrics, BrokerCollector, MetricsMiddleware
+from vocalborn.monitoring.metrics import (
+    API_METRICS_DIR_ENV,
+    ApiMetrics,
+    BrokerCollector,
+    MetricsMiddleware,
+)
 
 
 def install_live_and_ops(app: FastAPI, api: APIRouter, settings: Settings) -> None:
@@ -24,15 +32,14 @@ def install_live_and_ops(app: FastAPI, api: APIRouter, settings: Settings) -> No
     app.state.live_hub = hub
     if not settings.PROMETHEUS_ENABLED:
         return
-    metrics = ApiMetrics()
+    shared = os.environ.get(API_METRICS_DIR_ENV)  # set by `vocalborn api --workers N`
+    metrics = ApiMetrics(Path(shared) if shared else None)
     metrics.add_collector(
         BrokerCollector(
-            app.state.redis,
-            app.state.progress.client,
-            settings.WORKER_HEARTBEAT_SECONDS,
-            live_clients=lambda: hub.clients,
+            app.state.redis, app.state.progress.client, settings.WORKER_HEARTBEAT_SECONDS
         )
     )
+    hub.on_clients_changed = metrics.live_clients.set
     app.state.metrics = metrics
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 

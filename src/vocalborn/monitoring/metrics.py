@@ -6,7 +6,11 @@ API process (`ApiMetrics`, one registry per app):
   (`/api/v1/tasks/analysis/{task_id}/status`), never the raw path;
 - read at scrape time from Redis (`BrokerCollector`): `celery_queue_size{queue_name}` (LLEN),
   `vocalborn_workers_online{queue_name}` and `vocalborn_worker_slots_online{queue_name}` from the
-  worker registry, `vocalborn_redis_up`; and the live hub's `vocalborn_live_clients`.
+  worker registry, `vocalborn_redis_up`, the workers' `vocalborn_worker_memory_bytes{worker}`
+  and `vocalborn_worker_concurrency{worker}`; and the live hub's `vocalborn_live_clients`.
+With several uvicorn workers (`vocalborn api --workers N`) the request metrics and the live
+gauge go through multiprocess mode (a directory per API, emptied at start), so whichever
+process answers a scrape reports the sum of all of them, not its own share.
 
 Workers (`WorkerMetrics`): `celery_tasks_total{task_name,status}`,
 `celery_task_duration_seconds{task_name}` (successful runs), `celery_active_tasks`,
@@ -72,13 +76,11 @@ class BrokerCollector(Collector):
         broker: redis.Redis,
         progress: redis.Redis,
         heartbeat_seconds: float,
-        live_clients: Callable[[], int] | None = None,
         queues: Iterable[str] = QUEUES,
     ) -> None:
         self.broker = broker
         self.progress = progress
         self.heartbeat = heartbeat_seconds
-        self.live_clients = live_clients
         self.queues = tuple(queues)
 
     def collect(self) -> Iterable[Metric]:
@@ -131,16 +133,31 @@ class BrokerCollector(Collector):
             yield slots
             yield memory
             yield concurrency
-        if self.live_clients is not None:
-            clients = GaugeMetricFamily(
-                "vocalborn_live_clients", "WebSocket/SSE clients following a task"
-            )
-            clients.add_metric([], float(self.live_clients()))
-            yield clients
+
+
+API_METRICS_DIR_ENV = "VOCALBORN_API_METRICS_DIR"
+
+
+def share_api_metrics(data_dir: Path, port: int, processes: int) -> Path | None:
+    """Before uvicorn starts its processes: with more than one, point them all at one emptied
+    multiprocess directory of this API; with one, make sure a PROMETHEUS_MULTIPROC_DIR meant
+    for a worker cannot send the API's values into the worker's files."""
+    if processes <= 1:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        os.environ.pop(API_METRICS_DIR_ENV, None)
+        return None
+    path = prepare_multiprocess_dir((data_dir / "metrics" / f"api-{port}").resolve())
+    os.environ[API_METRICS_DIR_ENV] = str(path)
+    return path
 
 
 class ApiMetrics:
-    def __init__(self) -> None:
+    """`multiprocess_dir`: the API runs as several processes sharing values there (see the
+    module doc); None: this process' values alone."""
+
+    def __init__(self, multiprocess_dir: Path | None = None) -> None:
+        self.multiprocess_dir = multiprocess_dir
+        self.collectors: list[Collector] = []
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "vocalborn_http_requests_total",
@@ -156,11 +173,25 @@ class ApiMetrics:
             registry=self.registry,
         )
 
+        self.live_clients = Gauge(
+            "vocalborn_live_clients",
+            "WebSocket/SSE clients following a task",
+            multiprocess_mode="livesum",
+            registry=self.registry,
+        )
+
     def add_collector(self, collector: Collector) -> None:
+        self.collectors.append(collector)
         self.registry.register(collector)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        if self.multiprocess_dir is None:
+            return generate_latest(self.registry)
+        # every API process' files, plus what is read from Redis now (once, not per process)
+        registry = multiprocess_registry(self.multiprocess_dir)
+        for collector in self.collectors:
+            registry.register(collector)
+        return generate_latest(registry)
 
     content_type = CONTENT_TYPE_LATEST
 
