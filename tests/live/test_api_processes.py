@@ -39,7 +39,9 @@ def test_two_api_processes_report_the_sum_of_their_requests(live: Live) -> None:
     try:
         wait_http(proc, f"{url}/healthz")
         directory = data / "metrics" / f"api-{port}"
-        sent = 1  # the readiness probe that answered
+        # The readiness probe answered once; a probe that timed out while the processes were
+        # still starting may be answered later, so the total is at least `sent`.
+        sent = 1
         lock = threading.Lock()
 
         def burst() -> None:  # new connections from 8 threads, so both processes accept some
@@ -59,6 +61,8 @@ def test_two_api_processes_report_the_sum_of_their_requests(live: Live) -> None:
 
         wait_for("requests served by both API processes", both_served, timeout=60)
         counts = {_healthz_count(httpx.get(f"{url}/metrics", timeout=10).text) for _ in range(12)}
-        assert counts == {float(sent)}, (counts, sent)
+        # one value whichever process answered, and not one process' share of the requests
+        assert len(counts) == 1, counts
+        assert min(counts) >= sent, (counts, sent)
     finally:
         proc.stop()
