@@ -8,7 +8,8 @@ function stepText(s) {
     return typeof s.queue_position === "number" ? t("queued", { n: s.queue_position }) : t("queued_plain");
   }
   if (s.status === "retry") {
-    return t("retrying", { n: (s.retry_count || 0) + 1, message: s.error_message || "" });
+    const message = s.error_type ? explain(`fail_${s.error_type}`, s.error_message || "") : s.error_message || "";
+    return t("retrying", { n: (s.retry_count || 0) + 1, message });
   }
   if (["success", "failure", "cancelled"].includes(s.status)) return t(`status_${s.status}`);
   const raw = s.current_step || "";
