@@ -14,7 +14,8 @@ import time
 
 import httpx
 
-from bench.common import cpu_seconds, header, report, run_threads, stack, summary
+from bench.common import header, report, run_threads, stack, summary
+from vocalborn.monitoring.procfs import tree_cpu_seconds
 from vocalborn.worker.celery_app import create_celery
 
 
@@ -67,9 +68,9 @@ def main() -> None:
                         if r.status_code != 202:
                             raise SystemExit(f"submit answered {r.status_code}: {r.text}")
 
-            api0 = cpu_seconds(api_pid)
+            api0 = tree_cpu_seconds(api_pid)
             ours_s = run_threads(n, ours)
-            api_cpu = cpu_seconds(api_pid) - api0
+            api_cpu = tree_cpu_seconds(api_pid) - api0
             raw_rate, our_rate = n * per / raw_s, n * per / ours_s
             report(f"N={n:<3} raw Celery send_task from {n} threads", f"{raw_rate:8.1f}/s")
             report(f"N={n:<3} our POST /tasks/analysis/submit, {n} clients", f"{our_rate:8.1f}/s")

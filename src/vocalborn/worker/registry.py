@@ -16,10 +16,11 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import redis
+
+from vocalborn.monitoring.procfs import tree_rss_bytes
 
 log = logging.getLogger(__name__)
 
@@ -36,22 +37,6 @@ class WorkerInfo:
     last_seen: float
     load_avg: tuple[float, float, float] | None = None
     memory_rss_bytes: int | None = None
-
-
-def tree_rss_bytes(pid: int) -> int | None:
-    """Resident memory of a process and all its descendants (Linux /proc; None elsewhere)."""
-    page = os.sysconf("SC_PAGE_SIZE")
-    total, todo, seen = 0, [pid], False
-    while todo:
-        current = todo.pop()
-        try:
-            total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * page
-            seen = True
-            for task in Path(f"/proc/{current}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-        except (OSError, ValueError, IndexError):
-            continue  # gone meanwhile, or no /proc
-    return total if seen else None
 
 
 def _load_avg() -> list[float] | None:
