@@ -47,10 +47,8 @@ class PublishedMarks:
             self._write([task_id])
             return
         with self._lock:
-            if self._closed:
-                closed = True
-            else:
-                closed = False
+            closed = self._closed
+            if not closed:
                 self._pending.append(task_id)
                 if self._thread is None:  # started on first use: no lifespan needed
                     self._thread = threading.Thread(
@@ -59,8 +57,8 @@ class PublishedMarks:
                     self._thread.start()
         if closed:  # shutting down: write it now rather than drop it
             self._write([task_id])
-            return
-        self._wake.set()
+        else:
+            self._wake.set()
 
     def flush(self) -> int:
         """Write what is pending now; returns how many ids were handed to the database."""
