@@ -174,6 +174,25 @@ def make_account(client: TestClient, db: Session):  # type: ignore[no-untyped-de
     return _make
 
 
+@pytest.fixture
+def recording_slot(client: TestClient, make_account):  # type: ignore[no-untyped-def]
+    """Where a learner uploads a recording: a therapist's zh-TW sentence and the learner's new
+    session. (learner, therapist, sentence, session, upload url)."""
+    therapist = make_account(Role.THERAPIST)
+    learner = make_account(Role.CLIENT)
+    sentence = client.post(
+        "/api/v1/practice/sentences",
+        headers=therapist.headers,
+        json={"text": "我今天很好", "language": "zh-TW"},
+    ).json()
+    session = client.post("/api/v1/practice/sessions", headers=learner.headers).json()
+    url = (
+        f"/api/v1/practice/sessions/{session['practice_session_id']}"
+        f"/recordings/{sentence['sentence_id']}"
+    )
+    return learner, therapist, sentence, session, url
+
+
 @pytest.fixture(scope="session")
 def live_db_url(pg_url: str) -> str:
     """For tests with real worker processes: rows must really be committed."""

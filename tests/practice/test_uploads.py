@@ -9,26 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.support.audio import encode
-from vocalborn.accounts.models import Role
 from vocalborn.config import Settings
 from vocalborn.models import PracticeRecord
-
-
-@pytest.fixture
-def setup(client: TestClient, make_account):  # type: ignore[no-untyped-def]
-    therapist = make_account(Role.THERAPIST)
-    learner = make_account(Role.CLIENT)
-    sentence = client.post(
-        "/api/v1/practice/sentences",
-        headers=therapist.headers,
-        json={"text": "我今天很好", "language": "zh-TW"},
-    ).json()
-    session = client.post("/api/v1/practice/sessions", headers=learner.headers).json()
-    url = (
-        f"/api/v1/practice/sessions/{session['practice_session_id']}"
-        f"/recordings/{sentence['sentence_id']}"
-    )
-    return learner, therapist, sentence, session, url
 
 
 def stored_files(settings: Settings) -> list[Path]:
@@ -39,13 +21,13 @@ def stored_files(settings: Settings) -> list[Path]:
 @pytest.mark.parametrize("fmt", ["wav", "mp3", "m4a", "aac", "ogg", "flac", "webm"])
 def test_upload_every_format_detected_by_content(
     client: TestClient,
-    setup,
+    recording_slot,
     wav_file: Path,  # type: ignore[no-untyped-def]
     tmp_path: Path,
     settings: Settings,
     fmt: str,
 ) -> None:
-    learner, _, _, _, url = setup
+    learner, _, _, _, url = recording_slot
     path = encode(wav_file, fmt, tmp_path / f"clip.{fmt}")
     # Mislabelled on purpose: the name and type say something else; the content decides.
     resp = client.put(
@@ -63,13 +45,13 @@ def test_upload_every_format_detected_by_content(
 
 def test_reupload_replaces_file(
     client: TestClient,
-    setup,
+    recording_slot,
     wav_file: Path,
     tmp_path: Path,  # type: ignore[no-untyped-def]
     settings: Settings,
     db: Session,
 ) -> None:
-    learner, _, _, session, url = setup
+    learner, _, _, session, url = recording_slot
     first = client.put(
         url, headers=learner.headers, files={"file": ("a.wav", wav_file.read_bytes())}
     )
@@ -101,13 +83,13 @@ def _bad(wav: bytes) -> dict[str, tuple[bytes, int, str]]:
 )
 def test_bad_uploads_refused_and_leave_nothing(
     client: TestClient,
-    setup,
+    recording_slot,
     wav_file: Path,  # type: ignore[no-untyped-def]
     settings: Settings,
     db: Session,
     case: str,
 ) -> None:
-    learner, _, _, _, url = setup
+    learner, _, _, _, url = recording_slot
     data, status, code = _bad(wav_file.read_bytes())[case]
     resp = client.put(url, headers=learner.headers, files={"file": ("x.wav", data, "audio/wav")})
     assert resp.status_code == status, resp.text
@@ -119,13 +101,13 @@ def test_bad_uploads_refused_and_leave_nothing(
 
 def test_oversized_upload_is_413(
     client: TestClient,
-    setup,
+    recording_slot,
     settings: Settings,  # type: ignore[no-untyped-def]
     db: Session,
     app,
     wav_file: Path,
 ) -> None:
-    learner, _, _, _, url = setup
+    learner, _, _, _, url = recording_slot
     app.state.settings = settings.model_copy(update={"MAX_AUDIO_FILE_SIZE": 20_000})
     big = wav_file.read_bytes()  # ~48 KB, above the 20 KB limit
     resp = client.put(url, headers=learner.headers, files={"file": ("big.wav", big)})
@@ -135,8 +117,8 @@ def test_oversized_upload_is_413(
     assert db.scalar(select(func.count()).select_from(PracticeRecord)) == 0
 
 
-def test_body_limit_middleware_stops_huge_streams(client: TestClient, setup) -> None:  # type: ignore[no-untyped-def]
-    learner, _, _, _, url = setup
+def test_body_limit_middleware_stops_huge_streams(client: TestClient, recording_slot) -> None:  # type: ignore[no-untyped-def]
+    learner, _, _, _, url = recording_slot
 
     def chunks():  # type: ignore[no-untyped-def]
         yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.wav"\r\n\r\n'
@@ -154,12 +136,12 @@ def test_body_limit_middleware_stops_huge_streams(client: TestClient, setup) -> 
 
 def test_too_long_recording_is_422(
     client: TestClient,
-    setup,
+    recording_slot,
     app,
     settings: Settings,  # type: ignore[no-untyped-def]
     wav_file: Path,
 ) -> None:
-    learner, _, _, _, url = setup
+    learner, _, _, _, url = recording_slot
     app.state.settings = settings.model_copy(update={"MAX_AUDIO_DURATION_SECONDS": 1.0})
     resp = client.put(
         url, headers=learner.headers, files={"file": ("a.wav", wav_file.read_bytes())}
@@ -168,8 +150,8 @@ def test_too_long_recording_is_422(
     assert stored_files(settings) == []
 
 
-def test_missing_file_field_is_422(client: TestClient, setup) -> None:  # type: ignore[no-untyped-def]
-    learner, _, _, _, url = setup
+def test_missing_file_field_is_422(client: TestClient, recording_slot) -> None:  # type: ignore[no-untyped-def]
+    learner, _, _, _, url = recording_slot
     resp = client.put(url, headers=learner.headers, data={"nothing": "here"})
     assert resp.status_code == 422
     assert "file" in resp.json()["error"]["message"]

@@ -23,7 +23,6 @@ from hypothesis import strategies as st
 
 from tests.conftest import make_settings
 from tests.support.audio import encode, tone_wav
-from vocalborn.accounts.models import Role
 from vocalborn.config import Settings
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
@@ -121,19 +120,8 @@ class Target:
 
 
 @pytest.fixture
-def target(client: TestClient, make_account, settings: Settings) -> Iterator[Target]:  # type: ignore[no-untyped-def]
-    therapist = make_account(Role.THERAPIST)
-    learner = make_account(Role.CLIENT)
-    sentence = client.post(
-        "/api/v1/practice/sentences",
-        headers=therapist.headers,
-        json={"text": "我今天很好", "language": "zh-TW"},
-    ).json()
-    session = client.post("/api/v1/practice/sessions", headers=learner.headers).json()
-    url = (
-        f"/api/v1/practice/sessions/{session['practice_session_id']}"
-        f"/recordings/{sentence['sentence_id']}"
-    )
+def target(client: TestClient, recording_slot, settings: Settings) -> Iterator[Target]:  # type: ignore[no-untyped-def]
+    learner, _, _, _, url = recording_slot
     yield Target(client, settings, learner.headers, url)
 
 
