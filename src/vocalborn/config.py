@@ -48,8 +48,9 @@ class Settings(BaseSettings):
     CELERY_RESULT_BACKEND: str = "redis://127.0.0.1:6379/1"
     CELERY_WORKER_CONCURRENCY: int = Field(default=2, ge=1)
     CELERY_WORKER_MAX_TASKS_PER_CHILD: int = Field(default=1000, ge=1)
-    # KiB; a pool process above it is replaced after its current task (Celery's own unit)
-    CELERY_WORKER_MAX_MEMORY_PER_CHILD: int = Field(default=512 * 1024, ge=64 * 1024)
+    # KiB; a pool process above it is replaced after its current task (Celery's own unit).
+    # A process holding the listener model needs ~530 MB: below ~600 MiB it reloads every task.
+    CELERY_WORKER_MAX_MEMORY_PER_CHILD: int = Field(default=768 * 1024, ge=64 * 1024)
     CELERY_WORKER_PREFETCH_MULTIPLIER: int = Field(default=1, ge=1)
     CELERY_TASK_TIME_LIMIT: int = Field(default=600, ge=2)
     CELERY_TASK_SOFT_TIME_LIMIT: int = Field(default=540, ge=1)
@@ -83,6 +84,10 @@ class Settings(BaseSettings):
     # "auto": remote when AI_SERVICE_URL is set, else the built-in offline analyser.
     # A "module:attr" path loads another analyser; refused in production.
     ANALYZER: str = "auto"
+
+    # The second listener (DESIGN §7): another CTranslate2 Whisper model directory (small,
+    # medium); unset, Whisper base is joined from its wheels into DATA_DIR/models once.
+    LISTENER_MODEL_DIR: Path | None = None
 
     MAX_AUDIO_FILE_SIZE: int = Field(default=52_428_800, ge=1)
     MAX_AUDIO_DURATION_SECONDS: float = Field(default=300.0, gt=0)
@@ -130,6 +135,12 @@ class Settings(BaseSettings):
         if value and value.startswith(("postgresql://", "postgres://")):
             return "postgresql+psycopg://" + value.split("://", 1)[1]
         return value or None
+
+    @field_validator("LISTENER_MODEL_DIR", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `LISTENER_MODEL_DIR=` (as in .env.example) means "the bundled model", not the cwd.
+        return None if value == "" else value
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

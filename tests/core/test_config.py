@@ -51,3 +51,13 @@ def test_bad_values_are_refused() -> None:
         )
     with pytest.raises(ValidationError, match="unknown formats"):
         Settings(_env_file=None, ENVIRONMENT="dev", SUPPORTED_AUDIO_FORMATS="wav,exe")  # type: ignore[call-arg]
+
+
+def test_an_empty_listener_model_dir_means_the_bundled_model(monkeypatch) -> None:
+    # .env.example leaves it empty; read as a path it would be the working directory.
+    monkeypatch.setenv("LISTENER_MODEL_DIR", "")
+    assert Settings(_env_file=None, ENVIRONMENT="dev").LISTENER_MODEL_DIR is None  # type: ignore[call-arg]
+    monkeypatch.setenv("LISTENER_MODEL_DIR", "/opt/whisper-small")
+    assert (
+        str(Settings(_env_file=None, ENVIRONMENT="dev").LISTENER_MODEL_DIR) == "/opt/whisper-small"
+    )  # type: ignore[call-arg]

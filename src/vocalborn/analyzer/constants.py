@@ -127,3 +127,25 @@ RHYTHM_SCALE = {
 # poor area is not hidden by two good ones.
 OVERALL_WEIGHTS = {"pronunciation_accuracy": 0.5, "fluency_score": 0.3, "rhythm_score": 0.2}
 WEAKEST_BOOST = 2.0
+
+# --- Second listener (Whisper base, see listener.py) -----------------------------------------
+# Around the VAD's speech span, and silence after it (a context that ends mid-word makes
+# Whisper repeat itself; 1 s of tail was enough on pocketsphinx-testdata and espeak-ng speech).
+LISTENER_MARGIN_S = 0.2
+# Pauses inside the speech are shortened to this for the listener (Whisper without timestamps
+# takes a long pause for the end of the utterance and stops there).
+LISTENER_MAX_GAP_S = 0.3
+LISTENER_TAIL_S = 1.0
+# Token cap: Whisper's byte-level BPE spends up to ~3 tokens on a Traditional character and
+# 1-2 on an English word; the cap only stops loops, it never shortens a real transcript.
+LISTENER_TOKENS_PER_UNIT = 3
+LISTENER_TOKEN_SLACK = 8
+# faster-whisper's own defaults for a decode that is not speech or that loops.
+LISTENER_NO_SPEECH_PROB = 0.6
+LISTENER_MIN_LOGPROB = -1.0
+LISTENER_MAX_COMPRESSION = 2.4
+# A transcript with more words/characters than this many times the sentence is invented.
+LISTENER_MAX_LENGTH_RATIO = 2.0
+# A decode that looped on a fragment shorter than this share of the sentence is rejected (a
+# whole sentence said twice is cut to once and kept).
+LISTENER_MIN_LOOP_SHARE = 0.5
