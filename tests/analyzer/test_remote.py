@@ -86,6 +86,12 @@ def test_remote_report_equals_the_offline_one(service_url, espeak, analyser):
     local = analyser.analyse(_req(learner, ref), lambda _s, _f: None)
     assert remote.to_dict() == json.loads(json.dumps(local.to_dict()))
     assert steps and steps[-1] == 1.0
+    # the second listener's fields travel over the contract too
+    assert {"intelligibility", "listener"} <= set(remote.detailed_analysis)
+    assert "whisper" in remote.analysis_model_version
+    assert all(
+        {"heard", "said", "gop_status"} <= set(it) for it in remote.sentence_analyses[0]["items"]
+    )
 
 
 def test_wrong_api_key_is_refused(service_url, tmp_path):

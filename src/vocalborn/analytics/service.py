@@ -86,7 +86,7 @@ def findings(detailed: Any, sentence_analyses: Any) -> list[Finding]:
             out.append(
                 Finding("tone", key, _num(it.get("score")), f"heard {heard}" if heard else None)
             )
-        elif status in ("mispronounced", "missing") and it.get("word"):
+        elif status in ("mispronounced", "missing", "substituted") and it.get("word"):
             out.append(Finding("word", str(it["word"]).lower(), _num(it.get("score")), status))
     timing = detailed.get("timing_analysis")
     learner = timing.get("learner") if isinstance(timing, dict) else None

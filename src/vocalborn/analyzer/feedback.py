@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from vocalborn.analyzer import constants as C
 from vocalborn.analyzer.mandarin import TONE_NAMES_ZH
 
 MAX_SUGGESTIONS = 6
@@ -20,6 +19,7 @@ AREA_NAMES = {
     "rhythm": ("節奏", "Rhythm"),
     "intonation": ("語調起伏", "Intonation"),
     "content": ("句子內容", "Saying the right sentence"),
+    "intelligibility": ("清晰度", "Being understood"),
 }
 
 
@@ -33,21 +33,34 @@ def _word_rules(words: list[dict[str, Any]], extra: list[dict[str, Any]]) -> lis
     if missing:
         listed = ", ".join(missing)
         out.append((95, _s("pronunciation", f"漏讀了：{listed}", f"You left out: {listed}")))
+    for w in [w for w in words if w["status"] == "substituted"][:3]:
+        out.append(
+            (
+                92,
+                _s(
+                    "pronunciation",
+                    f"「{w['word']}」聽起來像「{w['heard']}」，請再唸一次這個字",
+                    f"'{w['word']}' sounded like '{w['heard']}'; say that word again",
+                ),
+            )
+        )
     if extra:
+        heard = [e["heard"] for e in extra if e.get("heard")]
+        listed_zh = f"（{'、'.join(heard)}）" if heard else ""
+        listed_en = f" ({', '.join(heard)})" if heard else ""
         out.append(
             (
                 70,
                 _s(
                     "pronunciation",
-                    "唸了句子以外的字，請只唸句子的內容",
-                    "You added words that are not in the sentence",
+                    f"唸了句子以外的字{listed_zh}，請只唸句子的內容",
+                    f"You added words that are not in the sentence{listed_en}",
                 ),
             )
         )
     bad = sorted((w for w in words if w["status"] == "mispronounced"), key=lambda w: w["score"])
     for w in bad[:3]:
-        phones = [p for p in w.get("phones", []) if p["score"] < C.WORD_OK_SCORE]
-        sounds = " ".join(p["label"] for p in phones) or w["word"]
+        sounds = " ".join(w.get("weak_sounds") or []) or w["word"]
         out.append(
             (
                 85 - w["score"] / 10,
@@ -59,6 +72,20 @@ def _word_rules(words: list[dict[str, Any]], extra: list[dict[str, Any]]) -> lis
                 ),
             )
         )
+    return out
+
+
+def _character_rules(items: list[dict[str, Any]]) -> list[tuple]:
+    out: list[tuple] = []
+    missing = [it for it in items if it["status"] == "missing"]
+    if missing:
+        chars = "".join(it["label"] for it in missing)
+        pinyin = " ".join(it["pinyin"] for it in missing)
+        out.append((95, _s("content", f"漏讀了「{chars}」", f"You left out {chars} ({pinyin})")))
+    for it in [it for it in items if it["status"] == "substituted"][:3]:
+        zh = f"第{it['index']}個字「{it['label']}」聽起來像「{it['heard']}」"
+        en = f"Character {it['index']} ({it['label']} {it['pinyin']}) sounded like {it['heard']}"
+        out.append((92, _s("content", zh, en)))
     return out
 
 
@@ -144,6 +171,7 @@ def build(facts: dict[str, Any]) -> tuple[list[dict[str, str]], list[dict[str, A
             )
         )
     rules += _word_rules(facts.get("words", []), facts.get("extra", []))
+    rules += _character_rules(facts.get("syllables", []))
     rules += _tone_rules(facts.get("syllables", []))
     rules += _timing_rules(facts["timing"], facts.get("ref_timing"), facts["fluency"])
     pitch = facts["pitch"]

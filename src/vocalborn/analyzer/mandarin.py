@@ -1,7 +1,12 @@
-"""Mandarin: tone accuracy per syllable, content match against the reference, syllable rhythm.
+"""Mandarin: per character, what the listener heard and the tone; content; syllable rhythm.
 
-Segmental (consonant/vowel) accuracy needs a Mandarin acoustic model, which no wheel or Debian
-package ships; it is reported as not assessed rather than guessed.
+What was said comes from the second listener (`hearing.Listened`, compared by toneless pinyin);
+the tone from the F0 contour on the speaker's own range. The status of each character follows
+the one rule of `verdict.py`. Whether a different sentence was read is decided by the listener;
+the MFCC+DTW match against the reference remains only as a fallback when the listener cannot
+judge. Segmental (consonant/vowel) accuracy needs a Mandarin acoustic model, which no wheel or
+Debian package ships; it is reported as not assessed rather than guessed (the listener hears
+whole characters, not which consonant or vowel went wrong).
 """
 
 from __future__ import annotations
@@ -12,7 +17,9 @@ from typing import Any
 import numpy as np
 
 from vocalborn.analyzer import constants as C
+from vocalborn.analyzer import verdict
 from vocalborn.analyzer.content import content_match, dtw_distance, mfcc_features
+from vocalborn.analyzer.hearing import Listened
 from vocalborn.analyzer.pinyin import Syllable, expected_syllables
 from vocalborn.analyzer.praat import Frontend, fnum
 from vocalborn.analyzer.rhythm import mandarin_rhythm
@@ -24,7 +31,7 @@ from vocalborn.analyzer.types import bilingual
 SEGMENTAL_REASON = bilingual(
     "沒有可離線使用的華語聲學模型，所以不評分聲母和韻母；聲調和句子內容有評分",
     "no offline Mandarin acoustic model is available, so consonants and vowels are not scored; "
-    "tones and content match are",
+    "tones and which characters were heard are",
 )
 TONE_NAMES_ZH = {1: "第一聲", 2: "第二聲", 3: "第三聲", 4: "第四聲", 5: "輕聲"}
 
@@ -67,7 +74,38 @@ def _tone_score(syl: Syllable, probs: dict[str, float], ref_sim: float | None) -
     return round(max(template, ref_sim) if ref_sim is not None else template, 1)
 
 
-def analyse(text: str, learner: MandarinProfile, ref: MandarinProfile | None) -> dict[str, Any]:
+def _item(
+    i: int, syl: Syllable, learner: MandarinProfile, ref: MandarinProfile | None, heard: Any
+) -> dict[str, Any]:
+    start, end = learner.segments[i]
+    ref_shape = ref.shapes[i] if ref is not None and ref.segments else None
+    sim = reference_similarity(learner.shapes[i], ref_shape)
+    score = _tone_score(syl, learner.probs[i], sim)
+    heard_tone = learner.heard[i]
+    tone_heard = int(heard_tone) if heard_tone else None
+    tone = verdict.tone_status(syl.tone, syl.accepted, tone_heard, score)
+    said = heard.said if heard is not None else None
+    return {
+        "index": i + 1,
+        "label": syl.char,
+        "pinyin": syl.label,
+        "start": fnum(start),
+        "end": fnum(end),
+        "score": score,
+        "tone_expected": syl.tone,
+        "tones_accepted": sorted(syl.accepted),
+        "tone_heard": tone_heard,
+        "tone_status": tone,
+        "reference_similarity": sim,
+        "heard": heard.heard if heard is not None else None,
+        "said": said,
+        "status": verdict.syllable_status(tone, said),
+    }
+
+
+def analyse(
+    text: str, learner: MandarinProfile, ref: MandarinProfile | None, listened: Listened
+) -> dict[str, Any]:
     syllables = expected_syllables(text)
     if not syllables:
         return {
@@ -84,47 +122,30 @@ def analyse(text: str, learner: MandarinProfile, ref: MandarinProfile | None) ->
                 "too little speech to find the sentence's syllables",
             ),
         }
-    items: list[dict[str, Any]] = []
-    for i, syl in enumerate(syllables):
-        start, end = learner.segments[i]
-        ref_shape = ref.shapes[i] if ref is not None and ref.segments else None
-        sim = reference_similarity(learner.shapes[i], ref_shape)
-        score = _tone_score(syl, learner.probs[i], sim)
-        heard = learner.heard[i]
-        if syl.tone == 5:
-            status = "ok"
-        elif score is None:
-            status = "not_assessed"
-        else:
-            status = "ok" if score >= C.TONE_OK_PROB * 100 else "wrong_tone"
-        items.append(
-            {
-                "index": i + 1,
-                "label": syl.char,
-                "pinyin": syl.label,
-                "start": fnum(start),
-                "end": fnum(end),
-                "score": score,
-                "tone_expected": syl.tone,
-                "tones_accepted": sorted(syl.accepted),
-                "tone_heard": int(heard) if heard else None,
-                "reference_similarity": sim,
-                "status": status,
-            }
-        )
-    scored = [it["score"] for it in items if it["score"] is not None]
-    match = None
-    if ref is not None and ref.mfcc.shape[0] > 1 and learner.mfcc.shape[0] > 1:
-        match = round(content_match(dtw_distance(learner.mfcc, ref.mfcc)), 1)
+    verdicts = listened.verdicts.verdicts if listened.verdicts is not None else None
+    items = [
+        _item(i, syl, learner, ref, verdicts[i] if verdicts else None)
+        for i, syl in enumerate(syllables)
+    ]
+    tone_scores = [it["score"] for it in items if it["score"] is not None]
+    if listened.verdicts is not None:
+        match: float | None = round(100.0 * listened.verdicts.recognised, 1)
+        basis = "listener"
+    else:
+        match, basis = None, "reference"
+        if ref is not None and ref.mfcc.shape[0] > 1 and learner.mfcc.shape[0] > 1:
+            match = round(content_match(dtw_distance(learner.mfcc, ref.mfcc)), 1)
+    score = verdict.sentence_score(items)
     return {
         "items": items,
-        "tone_accuracy": round(float(np.mean(scored)), 1) if scored else None,
-        "tones_correct": sum(it["status"] == "ok" for it in items if it["score"] is not None),
-        "tones_assessed": len(scored),
+        "tone_accuracy": score,
+        "tones_correct": sum(it["tone_status"] == "ok" for it in items if it["score"] is not None),
+        "tones_assessed": len(tone_scores),
         "content_match": match,
+        "content_basis": basis,
         "different_sentence": match is not None and match < C.CONTENT_MATCH_MIN,
         "reason": None
-        if scored
+        if score is not None
         else bilingual(
             "沒有一個音節的濁音足以判斷聲調", "no syllable had enough voicing to read its tone"
         ),

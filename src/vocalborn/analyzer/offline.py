@@ -1,10 +1,13 @@
 """The built-in offline analyser: `OfflineAnalyser(settings).analyse(request, progress)`.
 
 Pipeline: decode -> Praat pitch/intensity/voice quality -> de Jong & Wempe timing -> reference
-profile (cached per file and text) -> pronunciation (English GOP or Mandarin tones) -> fluency and
-rhythm scores -> feedback. Heavy objects (pocketsphinx decoders) are built once in `warm_up`,
-which the worker calls from `worker_process_init`; `analyse` is safe to call repeatedly and from
-several threads (the decoders are used under a lock).
+profile (cached per file and text) -> the second listener (what was said) -> pronunciation
+(English GOP or Mandarin tones, statuses by `verdict.py`) -> fluency and rhythm scores ->
+intelligibility -> feedback. Heavy objects (pocketsphinx decoders, the Whisper model) are built
+once in `warm_up`, which the worker calls from `worker_process_init`; `analyse` is safe to call
+repeatedly and from several threads (the decoders are used under a lock). A listener model that
+is missing or corrupt does not stop the analyser: every listener-based verdict is then not
+assessed, with the reason.
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ import parselmouth
 
 from vocalborn.analysis.errors import AIServiceError, ParameterError, TaskError
 from vocalborn.analyzer import constants as C
-from vocalborn.analyzer import mandarin, parts, praat, scoring
-from vocalborn.analyzer.audio import clipping_ratio, decode_audio
+from vocalborn.analyzer import hearing, mandarin, parts, praat, scoring
+from vocalborn.analyzer.audio import Audio, clipping_ratio, decode_audio
 from vocalborn.analyzer.english import EnglishResult, EnglishScorer
 from vocalborn.analyzer.feedback import build as build_feedback
+from vocalborn.analyzer.listener import Listener
+from vocalborn.analyzer.listener_model import ModelUnavailable, ensure_model
 from vocalborn.analyzer.rhythm import rhythm_score
 from vocalborn.analyzer.timing import measure_timing, timing_summary
 from vocalborn.analyzer.types import (
@@ -52,28 +57,58 @@ class Measured:
     contour: dict[str, Any]
     english: EnglishResult | None = None
     mandarin: mandarin.MandarinProfile | None = None
+    heard_share: float | None = None  # unprompted listener's share of the sentence
 
 
-def model_version() -> str:
+def model_version(listener: str | None = "whisper-base") -> str:
+    heard = f"; {listener} via faster-whisper {version('faster-whisper')}" if listener else ""
     return (
         f"{C.ANALYSER_VERSION} (pocketsphinx {version('pocketsphinx')} en-us; "
-        f"praat {parselmouth.PRAAT_VERSION}; pypinyin {version('pypinyin')})"
+        f"praat {parselmouth.PRAAT_VERSION}; pypinyin {version('pypinyin')}{heard})"
     )
 
 
 class OfflineAnalyser:
     name = "offline"
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, listen: bool = True) -> None:
+        """`listen=False` runs without the second listener (benchmarks compare the two)."""
         self.max_seconds = settings.MAX_AUDIO_DURATION_SECONDS if settings else 300.0
         self.max_bytes = settings.MAX_AUDIO_FILE_SIZE if settings else 52_428_800
+        self.data_dir = settings.DATA_DIR if settings else Path(".vocalborn")
+        self.listener_dir = settings.LISTENER_MODEL_DIR if settings else None
         self._english: EnglishScorer | None = None
+        self._listener: Listener | None = None
+        self._listener_reason: Localized | None = (
+            None if listen else bilingual("沒有使用聽辨模型", "the listener is switched off")
+        )
         self._init_lock = threading.Lock()
         self._ref_cache: OrderedDict[tuple, Measured] = OrderedDict()
         self._cache_lock = threading.Lock()
 
     def warm_up(self) -> None:
         self._scorer()
+        self._ear()
+
+    def _ear(self) -> Listener | None:
+        """The listener, loaded once; None (with `_listener_reason`) when it cannot load."""
+        with self._init_lock:
+            if self._listener is None and self._listener_reason is None:
+                try:
+                    self._listener = Listener(ensure_model(self.listener_dir, self.data_dir))
+                except (ModelUnavailable, OSError, RuntimeError, ValueError) as exc:
+                    self._listener_reason = bilingual(
+                        f"聽辨模型無法載入（{exc}），所以無法判斷說了哪些字",
+                        f"the listener model could not be loaded ({exc}); "
+                        "what was said is not assessed",
+                    )
+            return self._listener
+
+    def _listen(self, audio: Audio, text: str, language: str) -> hearing.Listened:
+        ear = self._ear()
+        if ear is None:
+            return hearing.unavailable(self._listener_reason or NOT_ASSESSABLE)
+        return hearing.listen(ear, audio.samples, text, language)
 
     def _scorer(self) -> EnglishScorer:
         with self._init_lock:
@@ -98,10 +133,12 @@ class OfflineAnalyser:
         front = praat.analyse_frontend(audio)
         timing = measure_timing(front)
         en = zh = None
+        share = None
         if language == "en" and pcm_needed:
             en = parts.run_english(self._scorer(), text, audio.pcm16())
         elif language == "zh-TW":
             zh = mandarin.profile(text, front, timing)
+            share = self._listen(audio, text, language).heard_share
         summary = timing_summary(timing, parts.syllable_count(en, zh))
         return Measured(
             summary,
@@ -110,6 +147,7 @@ class OfflineAnalyser:
             praat.contour(front.f0_times, front.f0_hz),
             en,
             zh,
+            share,
         )
 
     def _reference(self, request: AnalysisRequest) -> tuple[Measured | None, Localized | None]:
@@ -159,17 +197,22 @@ class OfflineAnalyser:
         timing = measure_timing(front)
         progress("analysing the reference recording", 0.4)
         ref, ref_note = self._reference(request)
-        progress("scoring pronunciation", 0.55)
+        progress("listening for what was said", 0.45)
+        listened = self._listen(audio, request.text, lang)
+        progress("scoring pronunciation", 0.6)
         if lang == "en":
             result = parts.run_english(self._scorer(), request.text, audio.pcm16())
             tsum = timing_summary(timing, parts.syllable_count(result, None))
-            part = parts.english_part(result, ref.english if ref else None)
+            part = parts.english_part(request.text, result, ref.english if ref else None, listened)
         else:
             profile = mandarin.profile(request.text, front, timing)
             tsum = timing_summary(timing, parts.syllable_count(None, profile))
             part = parts.mandarin_part(
-                request.text, profile, ref.mandarin if ref else None, len(timing.nuclei)
+                request.text, profile, ref.mandarin if ref else None, len(timing.nuclei), listened
             )
+        heard, heard_reason = hearing.intelligibility(
+            listened, ref.heard_share if ref else None, lang, ref is not None
+        )
         progress("scoring fluency and rhythm", 0.8)
         flu = scoring.fluency(tsum, ref.timing if ref else None, lang)
         targets, rhythm_basis = parts.rhythm_targets(part, lang)
@@ -198,12 +241,15 @@ class OfflineAnalyser:
             )
         if ref_note:
             not_assessed["reference"] = ref_note
+        if heard_reason:
+            not_assessed["intelligibility"] = heard_reason
         progress("writing feedback", 0.92)
         area_scores = {
             "pronunciation" if lang == "en" else "tones": part.score,
             "fluency": flu["score"],
             "rhythm": rhythm,
             "content": part.facts.get("content_match"),
+            "intelligibility": heard["score"] if heard else None,
         }
         facts = dict(
             part.facts,
@@ -232,9 +278,16 @@ class OfflineAnalyser:
             "voice_quality": dict(quality, not_assessed=quality_reasons),
             "audio": {"duration": round(audio.duration, 3), "format": audio.source_format},
             "reference_used": ref is not None,
+            "intelligibility": heard,
+            "listener": {
+                "model": self._listener.model_dir.name if self._listener else None,
+                "heard": listened.free_text,
+                "heard_prompted": listened.prompted_text,
+            },
         }
         if lang == "zh-TW":
             detailed["content_match"] = part.facts.get("content_match")
+            detailed["content_basis"] = part.facts.get("content_basis")
         sentence = {
             "text": request.text,
             "language": lang,
@@ -251,6 +304,8 @@ class OfflineAnalyser:
             sentence_analyses=[sentence],
             suggestions=suggestions,
             improvement_areas=areas,
-            analysis_model_version=model_version(),
+            analysis_model_version=model_version(
+                self._listener.model_dir.name if self._listener else None
+            ),
             not_assessed=not_assessed,
         )

@@ -10,10 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vocalborn.analyzer import constants as C
-from vocalborn.analyzer import mandarin
+from vocalborn.analyzer import mandarin, verdict
 from vocalborn.analyzer.english import EnglishResult, EnglishScorer, normalise_words
+from vocalborn.analyzer.hearing import Listened
 from vocalborn.analyzer.rhythm import ARPABET_VOWELS, english_rhythm
 from vocalborn.analyzer.types import Localized, bilingual
+
+NOT_HEARD = bilingual("聽辨模型無法判斷說了什麼", "the listener could not tell what was said")
 
 
 @dataclass
@@ -73,51 +76,93 @@ def run_english(scorer: EnglishScorer, text: str, pcm: bytes) -> EnglishResult:
     return scorer.score(words, pcm)
 
 
-def english_part(result: EnglishResult, ref: EnglishResult | None) -> Part:
-    words: list[dict[str, Any]] = [
+def _word_items(result: EnglishResult, expected: list[str], listened: Listened) -> list[dict]:
+    """One item per expected word (in order): GOP timing and score when the alignment worked,
+    what the listener heard, and the status by the one rule; inserted words in place."""
+    verdicts = listened.verdicts.verdicts if listened.verdicts is not None else None
+    aligned = {i: w for i, w in enumerate(result.words)} if result.words else {}
+    items: list[dict[str, Any]] = []
+    for i, word in enumerate(expected):
+        w = aligned.get(i)
+        heard = verdicts[i] if verdicts else None
+        gop = w.status if w is not None else "not_assessed"
+        items.append(
+            {
+                "word": word,
+                "start": round(w.start, 2) if w is not None else None,
+                "end": round(w.end, 2) if w is not None else None,
+                "score": w.score if w is not None else None,
+                "gop_status": gop,
+                "heard": heard.heard if heard is not None else None,
+                "said": heard.said if heard is not None else None,
+                "status": verdict.word_status(gop, heard.said if heard is not None else None),
+            }
+        )
+    if listened.verdicts is not None:
+        for pos, word in reversed(listened.verdicts.inserted):
+            extra = {"word": None, "heard": word, "score": None, "status": "extra"}
+            items.insert(_index_of_word(items, pos), dict(extra, start=None, end=None))
+    else:
+        for e in result.extra:  # the phone loop heard speech between aligned words
+            extra = {"word": None, "heard": None, "score": None, "status": "extra"}
+            items.append(dict(extra, start=e["start"], end=e["end"]))
+        items.sort(key=lambda it: float(it["start"]) if it["start"] is not None else 0.0)
+    return items
+
+
+def _index_of_word(items: list[dict[str, Any]], words_before: int) -> int:
+    """Index in `items` after the first `words_before` expected words."""
+    seen = 0
+    for k, it in enumerate(items):
+        if seen == words_before:
+            return k
+        seen += it["status"] != "extra"
+    return len(items)
+
+
+def english_part(
+    text: str, result: EnglishResult, ref: EnglishResult | None, listened: Listened
+) -> Part:
+    expected = normalise_words(text)
+    items = _word_items(result, expected, listened)
+    words = [it for it in items if it["status"] != "extra"]
+    inserted = len(items) - len(words)
+    phones_of = {i: w.phones for i, w in enumerate(result.words)}
+    phonemes = [
         {
-            "word": w.word,
-            "start": round(w.start, 2),
-            "end": round(w.end, 2),
-            "score": w.score,
-            "status": w.status,
-            "phones": [
-                {
-                    "label": p.label,
-                    "start": round(p.start, 2),
-                    "end": round(p.end, 2),
-                    "score": p.score,
-                    "gop": p.gop,
-                }
-                for p in w.phones
-            ],
+            "label": p.label,
+            "start": round(p.start, 2),
+            "end": round(p.end, 2),
+            "score": p.score,
+            "gop": p.gop,
+            "word": words[i]["word"],
         }
-        for w in result.words
+        for i, phones in phones_of.items()
+        for p in phones
     ]
-    items: list[dict[str, Any]] = [{k: v for k, v in w.items() if k != "phones"} for w in words]
-    items += [
-        {
-            "word": None,
-            "start": e["start"],
-            "end": e["end"],
-            "score": None,
-            "status": "extra",
-            "heard_phones": e["phones"],
-        }
-        for e in result.extra
-    ]
-    items.sort(key=lambda it: float(it["start"]))
-    phonemes = [{**p, "word": w["word"]} for w in words for p in w["phones"]]
+    for i, phones in phones_of.items():
+        words[i]["weak_sounds"] = [p.label for p in phones if p.score < C.WORD_OK_SCORE]
+    # Without an alignment, scores rest on nothing acoustic: the reason says why.
+    score = verdict.sentence_score(items, inserted) if result.words else None
+    said = sum(it["status"] != "missing" for it in words)
     rhythm = english_rhythm(english_phone_track(result)) if result.words else {}
     ref_rhythm = english_rhythm(english_phone_track(ref)) if ref and ref.words else None
+    extra_not_assessed = {}
+    if listened.verdicts is None and listened.reason is not None:
+        extra_not_assessed["heard_words"] = listened.reason
     return Part(
-        score=result.score,
+        score=score,
         reason=result.reason,
         items=items,
         phonemes=phonemes,
-        completeness=round(result.completeness, 3) if result.words else None,
+        completeness=round(said / len(words), 3) if words and result.words else None,
         rhythm=rhythm,
-        facts={"words": words, "extra": result.extra, "ref_rhythm": ref_rhythm},
+        facts={
+            "words": words,
+            "extra": [it for it in items if it["status"] == "extra"],
+            "ref_rhythm": ref_rhythm,
+        },
+        extra_not_assessed=extra_not_assessed,
     )
 
 
@@ -126,8 +171,9 @@ def mandarin_part(
     learner: mandarin.MandarinProfile,
     ref: mandarin.MandarinProfile | None,
     nuclei: int,
+    listened: Listened,
 ) -> Part:
-    res = mandarin.analyse(text, learner, ref)
+    res = mandarin.analyse(text, learner, ref, listened)
     items = res["items"]
     score = res["tone_accuracy"]
     reason = res["reason"]
@@ -152,21 +198,28 @@ def mandarin_part(
     ]
     n = len(items)
     extra = {"segmental_accuracy": mandarin.SEGMENTAL_REASON}
-    if ref is None:
-        extra["content_match"] = bilingual(
-            "沒有參考錄音，無法比對句子內容", "no reference recording to compare the content with"
-        )
+    if listened.verdicts is None:
+        extra["heard_characters"] = listened.reason or NOT_HEARD
+        if ref is None:
+            extra["content_match"] = bilingual(
+                "沒有參考錄音，無法比對句子內容",
+                "no reference recording to compare the content with",
+            )
+        completeness = round(min(1.0, nuclei / n), 3) if n else None
+    else:
+        completeness = round(sum(it["status"] != "missing" for it in items) / n, 3) if n else None
     return Part(
         score=score,
         reason=reason,
         items=items,
         phonemes=phonemes,
-        completeness=round(min(1.0, nuclei / n), 3) if n else None,
+        completeness=completeness,
         rhythm=learner.rhythm if learner.segments else {},
         facts={
             "syllables": items,
             "different_sentence": res.get("different_sentence", False),
             "content_match": res.get("content_match"),
+            "content_basis": res.get("content_basis"),
             "tones_correct": res.get("tones_correct"),
             "tones_assessed": res.get("tones_assessed"),
             "ref_rhythm": ref.rhythm if ref is not None and ref.segments else None,

@@ -1,0 +1,33 @@
+"""The one status rule as a property over every report the analyser tests made.
+
+pytest runs this file after the other analyser test files of this package (alphabetical
+order), so `reports` then holds every recording they analysed: espeak-ng speech in several
+voices and rates, edited speech, real LibriVox recordings, hums and noise.
+"""
+
+from __future__ import annotations
+
+from vocalborn.analyzer import verdict
+
+from .conftest import items
+
+
+def test_no_item_of_any_report_contradicts_its_status(reports):
+    checked = 0
+    for report in reports.values():
+        for it in items(report):
+            assert verdict.consistent(it), it
+            if it.get("said") in ("substituted", "missing"):
+                assert it["status"] == it["said"], it
+            checked += 1
+    assert checked >= 100, f"only {checked} items: run the whole tests/analyzer package"
+
+
+def test_pronunciation_counts_unheard_units_as_zero(reports):
+    for report in reports.values():
+        units = [it for it in items(report) if it["status"] != "extra"]
+        if report.pronunciation_accuracy is None or not units:
+            continue
+        wrong = sum(it["status"] in verdict.NOT_SAID for it in units)
+        ceiling = 100.0 * (len(units) - wrong) / len(units)
+        assert report.pronunciation_accuracy <= ceiling + 0.05, (ceiling, report)
