@@ -21,7 +21,9 @@ WORKER_OVERRIDES = {
     "CELERY_VISIBILITY_TIMEOUT": "300",
 }
 TEXT = "我今天很好"
-ITEM_CLASSES = {"good", "fair", "poor", "wrong-tone", "missing", "na"}
+ITEM_CLASSES = {"good", "fair", "poor", "wrong-tone", "missing", "na", "substituted", "unclear"}
+# Statuses under which the page writes what the second listener heard (or "沒聽到").
+HEARD_SHOWN = {"substituted", "missing"}
 
 
 def test_real_analysis_of_a_mandarin_recording(web: PageRun, stack: Stack) -> None:
@@ -71,6 +73,16 @@ def test_real_analysis_of_a_mandarin_recording(web: PageRun, stack: Stack) -> No
         assert classes <= ITEM_CLASSES and len(classes) == 1, classes
         assert item.locator(".item-text").inner_text() == TEXT[i]
         assert "第" in (item.get_attribute("title") or "")
+        if item.get_attribute("data-status") in HEARD_SHOWN:
+            assert item.locator(".heard").inner_text().strip()
+    # intelligibility: a 0..100 score with its basis, or why it was not assessed
+    intel = result.locator("[data-intelligibility]")
+    expect(intel).to_have_count(1)
+    if intel.get_attribute("data-intelligibility") == "scored":
+        assert 0 <= int(intel.locator(".intel-score").inner_text()) <= 100
+        expect(intel.locator(".intel-basis")).not_to_be_empty()
+    else:
+        assert intel.locator(".score-reason").inner_text().startswith("未評估：")
     # the learner's contour against the reference's
     plot = result.locator("svg.pitch-plot")
     expect(plot).to_be_visible()

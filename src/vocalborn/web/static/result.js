@@ -1,8 +1,10 @@
-// Renders one analysis result: score cards, the coloured sentence, the pitch plot, suggestions,
-// improvement areas and the notes on what was not assessed. Missing parts degrade to a note.
+// Renders one analysis result: score cards, intelligibility, the coloured sentence (in
+// result-sentence.js), the pitch plot, suggestions, improvement areas and the notes on what was
+// not assessed. Missing parts degrade to a note.
 
 import { pitchPlot } from "./charts.js";
 import { lang, otherLang, t, has } from "./i18n.js";
+import { sentenceView } from "./result-sentence.js";
 
 export const SCORES = [
   ["overall_score", "score_overall"],
@@ -52,70 +54,7 @@ function scoreCard(key, label, score, reasonEntry) {
   );
 }
 
-function itemClass(it) {
-  const status = it.status || "";
-  if (status === "missing") return "missing";
-  if (status === "extra") return "extra";
-  if (status === "wrong_tone") return "wrong-tone";
-  if (status === "not_assessed" || typeof it.score !== "number") return "na";
-  return band(it.score);
-}
-
-function itemLabel(it) {
-  if (it.label) return it.label;
-  if (it.word) return it.word;
-  if (Array.isArray(it.heard_phones) && it.heard_phones.length) return `(${it.heard_phones.join(" ")})`;
-  return "…";
-}
-
-function itemTitle(it) {
-  const parts = [];
-  if (it.pinyin) parts.push(it.pinyin);
-  if (it.status) parts.push(has(`status_${it.status}`) ? t(`status_${it.status}`) : it.status);
-  if (typeof it.score === "number") parts.push(t("word_score", { score: fmtScore(it.score) }));
-  if (it.tone_expected) parts.push(t("tone_expected", { tone: it.tone_expected }));
-  if (it.tone_heard && it.tone_heard !== it.tone_expected) parts.push(t("tone_heard", { tone: it.tone_heard }));
-  return parts.join(" · ");
-}
-
-function sentenceView(analyses) {
-  const box = h("div", { class: "sentences" });
-  const list = Array.isArray(analyses) ? analyses : [];
-  let any = false;
-  for (const sa of list) {
-    const items = Array.isArray(sa && sa.items) ? sa.items : [];
-    if (!items.length) {
-      if (sa && sa.text) box.append(h("p", { class: "sentence plain", lang: sa.language || null }, sa.text));
-      continue;
-    }
-    any = true;
-    const line = h("p", { class: "sentence", lang: sa.language || null });
-    items.forEach((it) => {
-      const title = itemTitle(it);
-      line.append(
-        h(
-          "span",
-          { class: `item ${itemClass(it)}`, title, tabindex: "0", "aria-label": `${itemLabel(it)}: ${title}`, "data-status": it.status || "" },
-          h("span", { class: "item-text" }, itemLabel(it)),
-          it.pinyin ? h("small", { class: "pinyin" }, it.pinyin) : null,
-        ),
-        sa.language === "en" ? " " : "",
-      );
-    });
-    box.append(line);
-  }
-  if (!any) box.append(h("p", { class: "note" }, t("no_items")));
-  else {
-    const legend = h("ul", { class: "legend-list" });
-    for (const [cls, key] of [["good", "legend_good"], ["fair", "legend_fair"], ["poor", "legend_poor"], ["wrong-tone", "legend_wrong_tone"], ["missing", "legend_missing"], ["na", "legend_na"]]) {
-      legend.append(h("li", {}, h("span", { class: `swatch item ${cls}`, "aria-hidden": "true" }, "字"), t(key)));
-    }
-    box.append(legend);
-  }
-  return box;
-}
-
-function localised(entry) {
+export function localised(entry) {
   if (!entry || typeof entry !== "object") return [String(entry ?? ""), ""];
   return [entry[lang()] || entry.en || entry["zh-TW"] || "", entry[otherLang()] || ""];
 }
@@ -153,8 +92,37 @@ function areasView(areas) {
   );
 }
 
+/**
+ * How much of the sentence a listener understood without being told it: the score, what it is
+ * measured against, and the transcript heard; or why it was not assessed. Results from before
+ * the second listener have neither, and show nothing.
+ */
+function intelligibilityView(intel, reasonEntry, language) {
+  if (!intel && !reasonEntry) return null;
+  const title = h("h3", {}, t("intelligibility_title"));
+  if (!intel || typeof intel.score !== "number") {
+    const [reason] = localised(reasonEntry);
+    return h("section", { class: "card intelligibility na", "data-intelligibility": "not_assessed" }, title, h("p", { class: "score-reason" }, `${t("not_assessed")}${reason ? `${t("colon")}${reason}` : ""}`));
+  }
+  const [basis, other] = localised(intel.basis);
+  return h(
+    "section",
+    { class: `card intelligibility ${band(intel.score)}`, "data-intelligibility": "scored" },
+    title,
+    h(
+      "p",
+      { class: "intel-line" },
+      h("strong", { class: "intel-score", "aria-label": `${t("intelligibility_title")} ${fmtScore(intel.score)}` }, fmtScore(intel.score)),
+      basis ? h("span", { class: "intel-basis", title: other || null }, ` — ${basis}`) : null,
+    ),
+    h("span", { class: "meter", "aria-hidden": "true" }, h("span", { style: `width:${Math.max(0, Math.min(100, intel.score))}%` })),
+    h("p", { class: "intel-heard" }, intel.heard ? [t("intelligibility_heard"), h("q", { lang: language || null }, intel.heard)] : t("intelligibility_heard_none")),
+  );
+}
+
 function notesView(notAssessed) {
-  const main = new Set(SCORES.map(([k]) => k));
+  // the scores and intelligibility show their own reasons
+  const main = new Set([...SCORES.map(([k]) => k), "intelligibility"]);
   const rest = Object.entries(notAssessed || {}).filter(([k]) => !main.has(k));
   if (!rest.length) return null;
   return h(
@@ -181,6 +149,8 @@ export function resultView(result, ctx = {}) {
   const detailed = result.detailed_analysis || {};
   const plot = pitchPlot(detailed.pitch_analysis);
   const when = result.completed_at || result.created_at;
+  const first = Array.isArray(result.sentence_analyses) ? result.sentence_analyses[0] : null;
+  const language = (first && first.language) || (ctx.sentence && ctx.sentence.language);
   const head = h(
     "div",
     { class: "result-head" },
@@ -199,6 +169,7 @@ export function resultView(result, ctx = {}) {
     { class: "result", "data-task-id": result.task_id },
     head,
     h("div", { class: "scores" }, SCORES.map(([k, label]) => scoreCard(k, label, result[k], na[k]))),
+    intelligibilityView(detailed.intelligibility, na.intelligibility, language),
     h("section", { class: "card" }, h("h3", {}, t("sentence_title")), sentenceView(result.sentence_analyses)),
     h("section", { class: "card" }, h("h3", {}, t("pitch_title")), plot || h("p", { class: "note pitch-none" }, t("pitch_none"))),
     h("div", { class: "two-col" }, h("section", { class: "card" }, h("h3", {}, t("suggestions_title")), suggestionsView(result.suggestions)), h("section", { class: "card" }, h("h3", {}, t("areas_title")), areasView(result.improvement_areas))),
