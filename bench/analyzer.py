@@ -1,37 +1,34 @@
-"""Benchmark of the offline analyser: per-stage seconds and peak memory, first call and warm.
+"""Benchmark of the offline analyser: CPU per second of speech and peak memory, with and without
+the second listener, beside a baseline measured in the same run.
 
     python bench/analyzer.py            # re-runs itself pinned to one core (taskset -c 0)
+    python bench/analyzer.py --quick    # the short cases only, one warm run (smoke test)
 
-Speech is made with espeak-ng (about 10 s of English and of Mandarin, each with a reference
-recording at another rate). Stage times are the gaps between the analyser's progress calls.
-The baseline, measured in the same run on the same audio, is decoding plus a Praat pitch track:
-the least any pitch-based analysis must pay. Targets: warm <= 1.5 s per 10 s (RTF <= 0.15),
-resident memory <= 500 MB.
+Speech: about 10 s and about 3 s of espeak-ng English and Mandarin, each with a reference
+recording at another rate, and one real LibriVox reading (`bench/analyzer_cases.py`). Every mode
+runs in a child process of its own (peak RSS is a high-water mark): the baseline (decoding plus
+a Praat pitch track, the least any pitch-based analysis must pay), the whole analysis without
+the listener (`listen=False`) and with it. The Whisper model is joined from its wheels once per
+run and handed to the children through `LISTENER_MODEL_DIR`; `DATA_DIR` is a temporary directory.
+Targets: warm analysis of a 3-10 s utterance <= 0.2 s of one core per second of speech, a worker
+process <= 600 MB resident.
 """
 
 from __future__ import annotations
 
-import itertools
+import argparse
+import json
 import os
-import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-EN_TEXT = (
-    "the quick brown fox jumps over the lazy dog while the children play in the park "
-    "and their parents talk about the weather and the long summer holidays ahead"
-)
-ZH_TEXT = "請問洗手間在哪裡我今天很好謝謝你的幫忙我們明天一起去公園散步好嗎"
-ZH_PINYIN = (
-    "qing3 wen4 xi2 shou3 jian1 zai4 na2 li3, wo3 jin1 tian1 hen2 hao3, xie4 xie4 ni3 de "
-    "bang1 mang2, wo3 men2 ming2 tian1 yi4 qi3 qu4 gong1 yuan2 san4 bu4 hao3 ma5"
-)
-WARM_RUNS = 3
+REPO = Path(__file__).resolve().parents[1]
+CPU_TARGET, RSS_TARGET = 0.2, 600.0
 
 
 def pin_to_one_core() -> None:
@@ -41,85 +38,114 @@ def pin_to_one_core() -> None:
     os.execvp("taskset", ["taskset", "-c", "0", sys.executable, *sys.argv])
 
 
-def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+def run_child(mode: str, spec: Path, env: dict[str, str]) -> list[dict[str, Any]]:
+    from bench.analyzer_cases import PREFIX
+
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", mode, "--spec", str(spec)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout[-3000:] + done.stderr[-5000:])
+        raise SystemExit(f"the {mode} process failed ({done.returncode})")
+    lines = [ln[len(PREFIX) :] for ln in done.stdout.splitlines() if ln.startswith(PREFIX)]
+    return [json.loads(ln) for ln in lines]
 
 
-def espeak(out: Path, text: str, voice: str, speed: int) -> Path:
-    raw = out.with_suffix(".raw.wav")
-    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text], check=True)
-    subprocess.run(
-        ["sox", "-R", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out)], check=True
-    )
-    return out
+def per_s(value: float, seconds: float) -> str:
+    return f"{value / seconds:.3f}"
 
 
-def timed_analysis(analyser, request) -> tuple[float, dict[str, float]]:  # type: ignore[no-untyped-def]
-    marks: list[tuple[str, float]] = []
-    start = time.perf_counter()
-    analyser.analyse(request, lambda label, _f: marks.append((label, time.perf_counter())))
-    total = time.perf_counter() - start
-    # A progress call announces the stage that starts; it runs until the next call.
-    stages: dict[str, float] = {}
-    for (label, t), (_, t_next) in itertools.pairwise(marks):
-        stages[label] = t_next - t
-    stages["(before the first step)"] = marks[0][1] - start if marks else total
-    return total, stages
+def report_case(name: str, runs: int, got: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    from bench.analyzer_cases import LISTEN_STAGE
 
-
-def baseline(path: Path) -> float:
-    from vocalborn.analyzer.audio import decode_audio
-    from vocalborn.analyzer.praat import analyse_frontend
-
-    runs = []
-    for _ in range(WARM_RUNS):
-        t = time.perf_counter()
-        analyse_frontend(decode_audio(path, 300, 10**8))
-        runs.append(time.perf_counter() - t)
-    return statistics.median(runs)
+    base, silent, listen = got["baseline"], got["silent"], got["listen"]
+    seconds = base["seconds"]
+    print(f"\n[{name}] {seconds:.1f} s of speech")
+    print(f"  {'stage (CPU s, warm median of ' + str(runs) + ')':<40} {'without':>9} {'with':>9}")
+    for label in listen["stages"]:
+        a, b = silent["stages"].get(label, 0.0), listen["stages"][label]
+        print(f"    {label:<38} {a:9.3f} {b:9.3f}")
+    print(f"  {'warm CPU total':<40} {silent['cpu']:9.3f} {listen['cpu']:9.3f}")
+    print(f"  {'warm wall total':<40} {silent['wall']:9.3f} {listen['wall']:9.3f}")
+    print(f"  {'first call CPU (incl. the reference)':<40} "
+          f"{silent['first']['cpu']:9.3f} {listen['first']['cpu']:9.3f}")  # fmt: skip
+    heard = listen["stages"].get(LISTEN_STAGE, 0.0)
+    share = heard / listen["cpu"] if listen["cpu"] else 0.0
+    print(f"  CPU s per s of speech (target <= {CPU_TARGET}): baseline decode + Praat pitch "
+          f"{per_s(base['cpu'], seconds)}, without listener {per_s(silent['cpu'], seconds)}, "
+          f"with listener {per_s(listen['cpu'], seconds)}")  # fmt: skip
+    print(f"  listener stage: {heard:.3f} s CPU = {share:.0%} of the analysis with listener; "
+          f"analysis costs {silent['cpu'] / base['cpu']:.1f}x (without) and "
+          f"{listen['cpu'] / base['cpu']:.1f}x (with) the baseline")  # fmt: skip
+    return {"name": name, "seconds": seconds, "base": base["cpu"] / seconds,
+            "silent": silent["cpu"] / seconds, "listen": listen["cpu"] / seconds,
+            "share": share}  # fmt: skip
 
 
 def main() -> None:
-    pin_to_one_core()
-    from vocalborn.analyzer.offline import OfflineAnalyser, model_version
-    from vocalborn.analyzer.types import AnalysisRequest
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny run (smoke test)")
+    parser.add_argument("--runs", type=int, default=5, help="warm runs per case (median)")
+    parser.add_argument("--child", choices=["baseline", "silent", "listen"], help=argparse.SUPPRESS)
+    parser.add_argument("--spec", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if str(REPO) not in sys.path:  # run as a script: bench/ is on the path, not the repo
+        sys.path.insert(0, str(REPO))
+    if args.child:
+        from bench.analyzer_cases import run_mode
 
+        spec = json.loads(args.spec.read_text())
+        run_mode(args.child, spec["cases"], spec["runs"])
+        return
+    pin_to_one_core()
+    from bench.analyzer_cases import MODES, make_cases
+    from vocalborn.analyzer.listener_model import ensure_model
+    from vocalborn.analyzer.offline import model_version
+
+    runs = 1 if args.quick else max(1, args.runs)
     print(f"analyser: {model_version()}")
-    print(f"cpu affinity: {sorted(os.sched_getaffinity(0))}; python {sys.version.split()[0]}")
-    print(f"peak RSS after imports: {rss_mb():.0f} MB")
+    print(f"cpu affinity: {sorted(os.sched_getaffinity(0))}; python {sys.version.split()[0]}; "
+          f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
     work = Path(tempfile.mkdtemp(prefix="vb-bench-"))
     try:
-        cases = {
-            "en": (EN_TEXT, espeak(work / "en.wav", EN_TEXT, "en-us", 150),
-                   espeak(work / "en_ref.wav", EN_TEXT, "en-us", 170)),
-            "zh-TW": (ZH_TEXT, espeak(work / "zh.wav", ZH_PINYIN, "cmn-latn-pinyin", 150),
-                      espeak(work / "zh_ref.wav", ZH_PINYIN, "cmn-latn-pinyin", 170)),
-        }  # fmt: skip
-        analyser = OfflineAnalyser(None)
         t = time.perf_counter()
-        analyser.warm_up()
-        print(f"warm_up (pocketsphinx decoders): {time.perf_counter() - t:.2f} s, "
-              f"peak RSS {rss_mb():.0f} MB")  # fmt: skip
-        for lang, (text, audio, ref) in cases.items():
-            from vocalborn.analyzer.audio import decode_audio
-
-            seconds = decode_audio(audio, 300, 10**8).duration
-            req = AnalysisRequest(audio, text, lang, ref)  # type: ignore[arg-type]
-            first, first_stages = timed_analysis(analyser, req)
-            warm = [timed_analysis(analyser, req) for _ in range(WARM_RUNS)]
-            warm_total = statistics.median(w[0] for w in warm)
-            base = baseline(audio)
-            print(f"\n[{lang}] {seconds:.1f} s of speech (reference {ref.name})")
-            print(f"  first call: {first:.3f} s (includes analysing the reference)")
-            for label in first_stages:
-                w = statistics.median(s[1][label] for s in warm)
-                print(f"    {label:<36} first {first_stages[label]:.3f} s   warm {w:.3f} s")
-            per10 = warm_total * 10.0 / seconds
-            print(f"  warm (median of {WARM_RUNS}): {warm_total:.3f} s -> {per10:.2f} s per 10 s, "
-                  f"RTF {warm_total / seconds:.3f} (target <= 0.15)")  # fmt: skip
-            print(f"  baseline decode + Praat pitch/intensity: {base:.3f} s "
-                  f"(analysis costs {warm_total / base:.1f}x the baseline)")  # fmt: skip
-        print(f"\npeak RSS of the process: {rss_mb():.0f} MB (target <= 500 MB)")
+        model_dir = ensure_model(None, work / "model-data")
+        print(f"listener model joined once into {model_dir} ({time.perf_counter() - t:.1f} s)")
+        cases = make_cases(work, args.quick)
+        spec = work / "spec.json"
+        spec.write_text(json.dumps({"cases": cases, "runs": runs}))
+        env = dict(os.environ, ENVIRONMENT="dev", DATA_DIR=str(work / "data"))
+        env["LISTENER_MODEL_DIR"] = str(model_dir)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+        records = {mode: run_child(mode, spec, env) for mode in MODES}
+        by_case: dict[str, dict[str, dict[str, Any]]] = {}
+        procs: dict[str, dict[str, Any]] = {}
+        for mode, lines in records.items():
+            for rec in lines:
+                if "case" in rec:
+                    by_case.setdefault(rec["case"], {})[mode] = rec
+                else:
+                    procs.setdefault(mode, {}).update(rec)
+        for mode in ("silent", "listen"):
+            print(f"warm_up {MODES[mode]}: {procs[mode]['warm_up']:.2f} s")
+        rows = [report_case(name, runs, got) for name, got in by_case.items()]
+        print(f"\nsummary: CPU s per s of speech, warm median of {runs} (target <= {CPU_TARGET})")
+        print(f"  {'case':<12} {'speech':>7} {'baseline':>9} {'without':>9} {'with':>9} "
+              f"{'listener share':>15}")  # fmt: skip
+        for r in rows:
+            print(f"  {r['name']:<12} {r['seconds']:6.1f}s {r['base']:9.3f} {r['silent']:9.3f} "
+                  f"{r['listen']:9.3f} {r['share']:15.0%}")  # fmt: skip
+        print(f"\npeak RSS per process (target <= {RSS_TARGET:.0f} MB), after imports / after "
+              "warm_up / peak / at the end:")  # fmt: skip
+        for mode, label in MODES.items():
+            p = procs[mode]
+            warm = f"{p['rss_warm_up']:.0f}" if "rss_warm_up" in p else "-"
+            print(f"  {label:<30} {p['rss_imports']:6.0f} / {warm:>4} / {p['rss_peak']:4.0f} / "
+                  f"{p['rss_end']:4.0f} MB")  # fmt: skip
+        worst = max(max(r["silent"], r["listen"]) for r in rows)
+        peak = max(p["rss_peak"] for p in procs.values())
+        print(f"\ntargets: CPU {'met' if worst <= CPU_TARGET else 'MISSED'} "
+              f"(worst {worst:.3f} s/s); memory {'met' if peak <= RSS_TARGET else 'MISSED'} "
+              f"(worst {peak:.0f} MB)")  # fmt: skip
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -13,6 +13,13 @@ from tests.support.procs import REPO_ROOT, child_env
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 EXPECTED = {
+    "bench.analyzer": [
+        "baseline decode + Praat pitch",
+        "without listener",
+        "with listener",
+        "listening for what was said",
+        "peak RSS per process",
+    ],
     "bench.submit": ["raw Celery send_task", "our POST /tasks/analysis/submit", "ratio"],
     "bench.pipeline": ["raw Celery send_task().get()", "pub/sub", "WebSocket", "poll"],
     "bench.status": ["GET /healthz (baseline", "status read, empty queue (baseline)", "position"],
