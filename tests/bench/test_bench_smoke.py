@@ -20,6 +20,7 @@ EXPECTED = {
         "listening for what was said",
         "peak RSS per process",
     ],
+    "bench.tones": ["false flags (no ref / ref)", "baseline: the reference voice itself"],
     "bench.submit": ["raw Celery send_task", "our POST /tasks/analysis/submit", "ratio"],
     "bench.pipeline": ["raw Celery send_task().get()", "pub/sub", "WebSocket", "poll"],
     "bench.status": ["GET /healthz (baseline", "status read, empty queue (baseline)", "position"],

@@ -12,10 +12,16 @@ ANALYSER_VERSION = "vocalborn-offline-1.0"
 SAMPLE_RATE = 16000
 
 # --- Praat front end -------------------------------------------------------------------------
-# Pitch search range: 75 Hz covers adult male voices, 500 Hz children (speech-therapy clients).
-PITCH_FLOOR_HZ = 75.0
+# Pitch search range of the first, wide pass (praat._speaker_pitch narrows it to the speaker):
+# 500 Hz covers children (speech-therapy clients); the floor is 50 Hz, not Praat's usual 75,
+# because low adult voices dip to 64-70 Hz (espeak-ng's m1/m3 Mandarin voices at their 5th
+# percentile, on sentences the tests do not use): with a fixed 75 Hz floor Praat lost half of
+# their voiced frames and jumped an octave, so every tone read as a third tone.
+PITCH_FLOOR_HZ = 50.0
 PITCH_CEILING_HZ = 500.0
 PITCH_TIME_STEP = 0.01
+# Voiced frames of the wide pass needed to narrow the range to the speaker's (0.2 s).
+SPEAKER_PITCH_MIN_FRAMES = 20
 # de Jong & Wempe (2009) script defaults: silence threshold 25 dB below the 0.99 quantile of
 # intensity, minimum dip between peaks 2 dB, minimum pause 0.3 s.
 DEJONG_SILENCE_DB = -25.0

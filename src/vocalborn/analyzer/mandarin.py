@@ -25,7 +25,14 @@ from vocalborn.analyzer.praat import Frontend, fnum
 from vocalborn.analyzer.rhythm import mandarin_rhythm
 from vocalborn.analyzer.segment import segment_syllables
 from vocalborn.analyzer.timing import Timing
-from vocalborn.analyzer.tones import classify, reference_similarity, speaker_scale, syllable_shape
+from vocalborn.analyzer.tones import (
+    classify,
+    most_likely,
+    reference_similarity,
+    speaker_scale,
+    syllable_shape,
+    tone_probs,
+)
 from vocalborn.analyzer.types import bilingual
 
 SEGMENTAL_REASON = bilingual(
@@ -42,6 +49,7 @@ class MandarinProfile:
 
     segments: list[tuple[float, float]]
     shapes: list[list[float] | None]
+    chao: list[list[float] | None]
     heard: list[str | None]
     probs: list[dict[str, float]]
     mfcc: np.ndarray
@@ -59,6 +67,7 @@ def profile(text: str, front: Frontend, timing: Timing) -> MandarinProfile:
     return MandarinProfile(
         segments=segments,
         shapes=[r.shape for r in results],
+        chao=[r.chao for r in results],
         heard=[r.heard for r in results],
         probs=[r.probs for r in results],
         mfcc=mfcc_features(front.sound, start, end),
@@ -80,8 +89,13 @@ def _item(
     start, end = learner.segments[i]
     ref_shape = ref.shapes[i] if ref is not None and ref.segments else None
     sim = reference_similarity(learner.shapes[i], ref_shape)
-    score = _tone_score(syl, learner.probs[i], sim)
-    heard_tone = learner.heard[i]
+    probs, heard_tone = learner.probs[i], learner.heard[i]
+    ref_chao = ref.chao[i] if ref is not None and ref.segments else None
+    if ref_chao is not None and learner.chao[i] is not None and syl.tone != 5:
+        # The reference speaker's contour of this syllable is one more shape of its tone.
+        probs = tone_probs(learner.chao[i] or [], {str(syl.tone): ref_chao})
+        heard_tone = most_likely(probs)
+    score = _tone_score(syl, probs, sim)
     tone_heard = int(heard_tone) if heard_tone else None
     tone = verdict.tone_status(syl.tone, syl.accepted, tone_heard, score)
     said = heard.said if heard is not None else None

@@ -27,6 +27,7 @@ class Frontend:
     f0_hz: np.ndarray  # NaN where unvoiced
     int_times: np.ndarray
     int_db: np.ndarray
+    pitch_floor: float = C.PITCH_FLOOR_HZ  # this speaker's floor (see `_speaker_pitch`)
 
 
 def semitones(hz: np.ndarray | float, ref_hz: float = 100.0) -> Any:
@@ -49,11 +50,7 @@ def analyse_frontend(audio: Audio) -> Frontend:
     int_db = np.asarray(intensity.values[0], dtype=float)
     if int_db.size == 0 or float(np.quantile(int_db, 0.99)) < C.SILENCE_MAX_DB:
         raise AudioFileError("no speech found in the recording (it is silent or nearly silent)")
-    pitch = sound.to_pitch_ac(
-        time_step=C.PITCH_TIME_STEP,
-        pitch_floor=C.PITCH_FLOOR_HZ,
-        pitch_ceiling=C.PITCH_CEILING_HZ,
-    )
+    pitch, floor = _speaker_pitch(sound)
     f0 = np.asarray(pitch.selected_array["frequency"], dtype=float)
     f0[f0 <= 0] = np.nan
     if np.count_nonzero(~np.isnan(f0)) * C.PITCH_TIME_STEP < C.MIN_VOICED_S:
@@ -65,7 +62,28 @@ def analyse_frontend(audio: Audio) -> Frontend:
         f0_hz=f0,
         int_times=np.asarray(intensity.xs(), dtype=float),
         int_db=int_db,
+        pitch_floor=floor,
     )
+
+
+def _track(sound: parselmouth.Sound, floor: float, ceiling: float) -> parselmouth.Pitch:
+    return sound.to_pitch_ac(time_step=C.PITCH_TIME_STEP, pitch_floor=floor, pitch_ceiling=ceiling)
+
+
+def _speaker_pitch(sound: parselmouth.Sound) -> tuple[parselmouth.Pitch, float]:
+    """Two passes (De Looze & Hirst 2008): a wide first track finds the speaker, the second
+    runs from 0.75 x its first quartile to 1.5 x its third. A fixed range fails someone: a
+    75 Hz floor loses a low man's voice (half the frames, octave jumps), a 50 Hz floor blurs a
+    child's or a fast speaker's short syllables (the analysis window is 3 periods of the floor)."""
+    wide = _track(sound, C.PITCH_FLOOR_HZ, C.PITCH_CEILING_HZ)
+    f0 = np.asarray(wide.selected_array["frequency"], dtype=float)
+    voiced = f0[f0 > 0]
+    if voiced.size < C.SPEAKER_PITCH_MIN_FRAMES:
+        return wide, C.PITCH_FLOOR_HZ
+    q1, q3 = np.quantile(voiced, [0.25, 0.75])
+    floor = float(max(C.PITCH_FLOOR_HZ, 0.75 * q1))
+    ceiling = float(min(C.PITCH_CEILING_HZ, max(1.5 * q3, floor * 2.0)))
+    return _track(sound, floor, ceiling), floor
 
 
 def pitch_summary(f0_hz: np.ndarray) -> dict[str, Any]:
@@ -131,7 +149,7 @@ def voice_quality(
     out["shimmer_local"] = fnum(
         call([sound, points], "Get shimmer (local)", 0, 0, 0.0001, 0.02, 1.3, 1.6), 5
     )
-    harmonicity = sound.to_harmonicity_cc(0.02, C.PITCH_FLOOR_HZ, 0.1, 1.0)
+    harmonicity = sound.to_harmonicity_cc(0.02, front.pitch_floor, 0.1, 1.0)
     hnr = np.asarray(harmonicity.values[0], dtype=float)
     hnr = hnr[hnr > -200]  # Praat marks unvoiced frames with -200 dB
     out["hnr_db"] = fnum(hnr.mean(), 2) if hnr.size else None
