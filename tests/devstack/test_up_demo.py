@@ -79,6 +79,9 @@ def test_up_then_demo_on_embedded_defaults(tmp_path: Path) -> None:
         text = demo.stdout + demo.stderr
         assert "Every analysis succeeded" in text
         assert "overall score" in text and "我今天很好" in text
+        # per sample: flagged items with what was heard (or all heard), and the reasons
+        assert "heard" in text
+        assert "not assessed, segmental accuracy" in text
         assert (tmp_path / ".vocalborn" / "vocalborn.db").exists()
         assert list((tmp_path / ".vocalborn" / "redis").rglob("*.aof*"))
     finally:

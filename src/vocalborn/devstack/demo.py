@@ -20,6 +20,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
+from vocalborn.devstack.demo_text import detail_lines
+
 DEMO_THERAPIST = ("demo.therapist@vocalborn.tw", "demo-therapist-password", "Demo Therapist")
 DEMO_LEARNER = ("demo.learner@vocalborn.tw", "demo-learner-password", "Demo Learner")
 
@@ -260,6 +262,8 @@ def _print_result(console: Console, sample: Sample, result: dict[str, Any]) -> N
         )
     )
     console.print(table)
+    for line in detail_lines(result):
+        console.print(line, markup=False, highlight=False)
     for item in (result.get("suggestions") or [])[:3]:
         if isinstance(item, dict):
             console.print(f"  • {item.get('zh-TW', '')} / {item.get('en', '')}")
