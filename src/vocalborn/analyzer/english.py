@@ -49,10 +49,11 @@ class Word:
 
 @dataclass
 class EnglishResult:
+    """Aligned words (empty when the alignment failed: `reason` says why) and inserted speech
+    the phone loop heard between them ({"start", "end", "phones"})."""
+
     words: list[Word]
-    extra: list[dict]  # inserted speech: {"start", "end", "phones"}
-    completeness: float
-    score: float | None
+    extra: list[dict]
     reason: Localized | None = None
 
 
@@ -158,23 +159,9 @@ class EnglishScorer:
                     )
                 )
             out.append(_word(_base(entry.name), entry.start, entry.duration, phones))
-        said_n = sum(w.status != "missing" for w in out)
-        completeness = said_n / len(out) if out else 0.0
-        scored = [w for w in out if w.status != "missing"]
-        if not scored:
-            return EnglishResult(
-                out,
-                extra,
-                0.0,
-                None,
-                bilingual("沒有聽到句子裡的任何字詞", "none of the expected words was heard"),
-            )
-        frames = np.array([sum(p.end - p.start for p in w.phones) for w in scored])
-        mean = float(np.dot([w.score for w in scored], frames) / frames.sum())
-        # Missing words count as zero; extra words cost as much as a missing one.
-        penalty = len(extra) / max(len(out), 1)
-        utterance = mean * completeness * max(0.0, 1.0 - penalty)
-        return EnglishResult(out, extra, completeness, round(utterance, 1))
+        # The sentence score is the analyser's (verdict.sentence_score), once the second
+        # listener has had its say on each word.
+        return EnglishResult(out, extra)
 
 
 def _word(word: str, start: int, duration: int, phones: list[Phone]) -> Word:
@@ -212,4 +199,4 @@ def _extra_speech(start: int, end: int, loop_segs: list[tuple[str, int, int]]) -
 
 
 def _failed(words: list[str], reason: Localized) -> EnglishResult:
-    return EnglishResult([], [], 0.0, None, reason)
+    return EnglishResult([], [], reason)

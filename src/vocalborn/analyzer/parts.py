@@ -72,7 +72,7 @@ def run_english(scorer: EnglishScorer, text: str, pcm: bytes) -> EnglishResult:
             f"發音字典裡沒有這些字：{listed}",
             f"words not in the pronunciation dictionary: {listed}",
         )
-        return EnglishResult([], [], 0.0, None, reason)
+        return EnglishResult([], [], reason)
     return scorer.score(words, pcm)
 
 
