@@ -191,20 +191,35 @@ def test_half_a_sentence_flags_the_missing_characters(zh_voice, analyse):
 
 @needs_sox
 @pytest.mark.parametrize(
-    "effect",
-    [("sine", "150"), ("pinknoise",), ("brownnoise",)],
-    ids=["hum", "pink-noise", "brown-noise"],
+    ("effect", "volume"),
+    [
+        (("sine", "150"), "0.3"),
+        (("pinknoise",), "0.3"),
+        (("brownnoise",), "0.3"),
+        (("sine", "150"), "0"),
+    ],
+    ids=["hum", "pink-noise", "brown-noise", "silence"],
 )
 @pytest.mark.parametrize("language", ["zh-TW", "en"])
-def test_hum_and_noise_are_never_heard_as_a_sentence(sox, audio_dir, analyse, effect, language):
-    from vocalborn.analysis.errors import AudioFileError
+def test_hum_noise_and_silence_are_never_heard_as_a_sentence(
+    audio_dir, analyse, analyser, effect, volume, language
+):
+    import soundfile as sf
 
-    path = audio_dir / f"listen_{effect[0]}.wav"
+    from vocalborn.analysis.errors import AudioFileError
+    from vocalborn.analyzer.listener import NO_SPEECH
+
+    path = audio_dir / f"listen_{effect[0]}_{volume}.wav"
     if not path.exists():
         import subprocess
 
         cmd = ["sox", "-R", "-n", "-r", "16000", "-b", "16", "-c", "1", str(path)]
-        subprocess.run([*cmd, "synth", "2.5", *effect, "vol", "0.3"], check=True)
+        subprocess.run([*cmd, "synth", "2.5", *effect, "vol", volume], check=True)
+    # the listener's own speech gate, whatever the analyser's front end decides
+    ear = analyser._ear()
+    samples = sf.read(str(path), dtype="float32")[0]
+    hearing = ear.hear(samples, language, "我們今天去公園玩", 8, prompt=language != "en")
+    assert hearing.reason == NO_SPEECH and hearing.free is None and hearing.prompted is None
     text = ZH_SENTENCES["park"][0] if language == "zh-TW" else LIBRIVOX["0880"]
     try:
         report = analyse(path, text, language)
