@@ -2,11 +2,17 @@
 
 Outside dev mode the process refuses to start with a missing or default secret: a leaked
 default `SECRET_KEY` lets anyone mint tokens, and default Flower credentials expose every task.
+A guessable key is as bad as a default one, so production also refuses a low-entropy
+`SECRET_KEY` (see `secret_key_problem`: 40 x "a" or "abab…" are refused; the output of
+`secrets.token_urlsafe(48)` or `openssl rand -hex 32` passes).
 """
 
 from __future__ import annotations
 
+import math
 import secrets
+import time
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -21,8 +27,46 @@ KNOWN_DEFAULT_SECRETS = frozenset(
 )
 
 
+# Floors for a production SECRET_KEY, measured on the key itself: how many different characters
+# it uses, and its length times the Shannon entropy of its own character frequencies (bits).
+# A random 32-character hex key scores ~110 bits (rarely below 100), token_urlsafe(48) ~330,
+# 40 x "a" 0, "ab" x 20 40. A floor against typed and repeated keys, not a proof of randomness.
+SECRET_MIN_DISTINCT = 10
+SECRET_MIN_ENTROPY_BITS = 90.0
+
+
+def shannon_bits(text: str) -> float:
+    """len(text) x the Shannon entropy (bits per character) of text's character frequencies."""
+    if not text:
+        return 0.0
+    n = len(text)
+    per_char = sum(c / n * math.log2(n / c) for c in Counter(text).values())
+    return n * per_char
+
+
+def secret_key_problem(key: str | None) -> str | None:
+    """Why `key` must not sign production tokens, or None when it may."""
+    if key is None or key.strip() in KNOWN_DEFAULT_SECRETS:
+        return (
+            "SECRET_KEY is missing or a known default. Set SECRET_KEY to a long random value "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), or set "
+            "ENVIRONMENT=dev on a development machine."
+        )
+    if len(key) < 32:
+        return "SECRET_KEY must be at least 32 characters in production."
+    if len(set(key)) < SECRET_MIN_DISTINCT or shannon_bits(key) < SECRET_MIN_ENTROPY_BITS:
+        return (
+            f"SECRET_KEY looks guessable (it uses {len(set(key))} different character(s), "
+            f"~{shannon_bits(key):.0f} bits of entropy; at least {SECRET_MIN_DISTINCT} and "
+            f"{SECRET_MIN_ENTROPY_BITS:.0f} are required). Generate one: python -c 'import "
+            "secrets; print(secrets.token_urlsafe(48))'."
+        )
+    return None
+
+
 def longest_retry_countdown(scale: float) -> float:
-    """The longest countdown of DESIGN §4's retry table, scaled (ETA messages wait unacked)."""
+    """The longest countdown of DESIGN §4's retry table, scaled (ETA messages wait unacked).
+    Jitter only shortens a countdown (analysis/errors.py), so this stays the bound."""
     from vocalborn.analysis.errors import RETRY_POLICIES
 
     return max(
@@ -72,6 +116,9 @@ class Settings(BaseSettings):
     REAPER_INTERVAL_SECONDS: float = Field(default=60.0, gt=0)
     # ETA fallback when no analysis has finished yet.
     ANALYSIS_DEFAULT_SECONDS: float = Field(default=30.0, gt=0)
+    # Analyses one learner may have pending, processing or waiting to retry at once (429
+    # beyond), so that one learner cannot fill the queue ahead of everybody else. 0: no cap.
+    MAX_ACTIVE_TASKS_PER_USER: int = Field(default=5, ge=0)
 
     AI_SERVICE_URL: str | None = None
     AI_SERVICE_API_KEY: str | None = None
@@ -92,13 +139,19 @@ class Settings(BaseSettings):
     MAX_AUDIO_FILE_SIZE: int = Field(default=52_428_800, ge=1)
     MAX_AUDIO_DURATION_SECONDS: float = Field(default=300.0, gt=0)
     SUPPORTED_AUDIO_FORMATS: str = ",".join(AUDIO_FORMATS)
+    # Wall-clock cap on decoding one file (API upload check, worker, AI service); a file that
+    # takes longer is refused as unusable. A 300 s recording decodes in <= 1.3 s (Opus, the
+    # slowest; bench/README.md): ~8x headroom on a loaded host, and no upload holds a thread
+    # for minutes.
+    AUDIO_DECODE_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0, le=300)
 
     PROMETHEUS_ENABLED: bool = True
     # Each worker serves its metrics on this port (0: no exporter); several workers on one
     # host need different ports. Pool processes share values through PROMETHEUS_MULTIPROC_DIR
-    # (default DATA_DIR/metrics/<worker>), emptied when the worker starts.
+    # (default DATA_DIR/metrics/<worker>), emptied when the worker starts. Loopback only by
+    # default; set 0.0.0.0 where Prometheus scrapes across hosts/containers (deploy/compose).
     WORKER_METRICS_PORT: int = Field(default=9808, ge=0, le=65535)
-    WORKER_METRICS_ADDR: str = "0.0.0.0"
+    WORKER_METRICS_ADDR: str = "127.0.0.1"
     PROMETHEUS_MULTIPROC_DIR: Path | None = None
     # Live progress: seconds a WebSocket client has to send {"token": ...}; SSE keep-alive.
     LIVE_AUTH_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0, le=60)
@@ -108,9 +161,21 @@ class Settings(BaseSettings):
     LOG_FORMAT: Literal["json", "text"] = "text"
     SECRET_KEY: str | None = None
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=60 * 24, ge=1)
+    # argon2id takes 64 MiB per hash: at most this many hashes or verifications run at once in
+    # an API process; a register/login waiting longer than PASSWORD_HASH_WAIT_SECONDS for its
+    # turn answers 503 with Retry-After (memory stays flat under a flood of registrations).
+    PASSWORD_HASH_CONCURRENCY: int = Field(default=2, ge=1)
+    PASSWORD_HASH_WAIT_SECONDS: float = Field(default=5.0, gt=0)
+    # Registrations accepted from one client address per hour (429 beyond).
+    REGISTRATIONS_PER_ADDRESS_PER_HOUR: int = Field(default=20, ge=1)
     TIMEZONE: str = "Asia/Taipei"
     STORAGE_DIR: Path | None = None
+    # Task bookkeeping (failed/cancelled task rows, progress keys) is deleted after this many
+    # days; the results of analysed recordings are the learner's history and are not.
     TASK_RESULT_RETENTION_DAYS: int = Field(default=7, ge=0)
+    # Results (and the successful task rows they hang on) older than this many days are deleted
+    # by the cleanup; 0 keeps them forever (the default).
+    RESULT_RETENTION_DAYS: int = Field(default=0, ge=0)
 
     # Periodic jobs (DESIGN §8). Only one beat fires: the leader holds a Redis lock with this
     # expiry, renewed on every tick; a follower takes over once a dead leader's lock expires.
@@ -145,14 +210,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.ENVIRONMENT == "production":
-            if self.SECRET_KEY is None or self.SECRET_KEY.strip() in KNOWN_DEFAULT_SECRETS:
-                raise ValueError(
-                    "SECRET_KEY is missing or a known default. Set SECRET_KEY to a long random "
-                    "value (python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
-                    "or set ENVIRONMENT=dev on a development machine."
-                )
-            if len(self.SECRET_KEY) < 32:
-                raise ValueError("SECRET_KEY must be at least 32 characters in production.")
+            problem = secret_key_problem(self.SECRET_KEY)
+            if problem:
+                raise ValueError(problem)
         if self.CELERY_TASK_SOFT_TIME_LIMIT >= self.CELERY_TASK_TIME_LIMIT:
             raise ValueError("CELERY_TASK_SOFT_TIME_LIMIT must be below CELERY_TASK_TIME_LIMIT.")
         longest = self.CELERY_TASK_TIME_LIMIT + longest_retry_countdown(self.TASK_RETRY_DELAY_SCALE)
@@ -197,15 +257,21 @@ class Settings(BaseSettings):
     @property
     def secret_key(self) -> str:
         """The signing key. In dev without one, a random key kept in DATA_DIR so that
-        restarts keep tokens valid without anyone choosing a guessable value."""
+        restarts keep tokens valid without anyone choosing a guessable value. The file is
+        created owner-only (0600, in a 0700 directory if we create it) in one system call."""
         if self.SECRET_KEY:
             return self.SECRET_KEY
+        from vocalborn.private_files import create_private_file
+
         path = self.DATA_DIR / "secret_key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        if create_private_file(path, secrets.token_urlsafe(48).encode()):
+            return path.read_text().strip()
+        for _ in range(50):  # another process created it a moment ago and may still write
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.02)
+        raise ConfigError(f"{path} is empty; delete it to have a new key made.")
 
     @property
     def progress_redis_url(self) -> str:
