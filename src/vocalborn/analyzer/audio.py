@@ -3,10 +3,17 @@
 PyAV ships FFmpeg in its wheel, so every container the API accepts decodes the same way on every
 machine. Bad input raises `AudioFileError` with a message the learner can act on: it is never
 retried, so the message is all they get.
+
+FFmpeg may only pick one of the audio demuxers below: left free, it opens playlists (hls,
+concat) that name other files, e.g. another learner's stored recording. Decoding stops as soon
+as the source is over the duration limit (checked before resampling, so one huge frame costs
+nothing) or the wall-clock deadline passes: a small file of silent frames that decodes to hours
+is refused in milliseconds.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +22,13 @@ import numpy as np
 
 from vocalborn.analysis.errors import AudioFileError
 from vocalborn.analyzer.constants import SAMPLE_RATE
+
+# The FFmpeg demuxers of the accepted formats (wav, mp3, flac, ogg, webm/matroska, m4a/mp4/mov,
+# aac); FFmpeg refuses to open a file whose probed format is none of them.
+DEMUXERS = ("wav", "mp3", "flac", "ogg", "matroska", "mov", "aac")
+ACCEPTED = "wav, mp3, m4a, aac, ogg, flac, webm"
+# The default of the AUDIO_DECODE_TIMEOUT_SECONDS setting.
+DECODE_TIMEOUT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -45,19 +59,49 @@ def _check_file(path: Path, max_bytes: int) -> None:
         )
 
 
-def _too_long(seconds: float, limit: float) -> AudioFileError:
-    return AudioFileError(f"the recording is {seconds:.0f} s long; the limit is {limit:.0f} s")
+def _too_long(seconds: float, limit: float, more: bool = False) -> AudioFileError:
+    length = f"more than {seconds:.0f}" if more else f"{seconds:.0f}"
+    return AudioFileError(f"the recording is {length} s long; the limit is {limit:.0f} s")
 
 
-def decode_audio(path: Path, max_seconds: float, max_bytes: int) -> Audio:
-    """Decode `path` to 16 kHz mono, refusing files that are not usable audio."""
+def _too_slow(timeout: float) -> AudioFileError:
+    return AudioFileError(
+        f"the file takes more than {timeout:g} s to decode; it is not a usable recording"
+    )
+
+
+def _not_audio() -> AudioFileError:
+    return AudioFileError(f"the file is not audio in an accepted format ({ACCEPTED}) or is damaged")
+
+
+def _open(path: Path, timeout: float, deadline: float) -> av.container.InputContainer:
+    """Open with an accepted audio demuxer only, checked again before any packet is read."""
+    try:
+        container = av.open(
+            str(path),
+            container_options={"format_whitelist": ",".join(DEMUXERS)},
+            timeout=timeout,  # also interrupts FFmpeg inside the open and any one read
+        )
+    except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        # FFmpeg interrupted by `timeout` often reports the cut-off read as bad data.
+        if isinstance(exc, av.ExitError) or time.monotonic() > deadline:
+            raise _too_slow(timeout) from exc
+        raise _not_audio() from exc
+    if not set(container.format.name.split(",")) & set(DEMUXERS):
+        container.close()
+        raise _not_audio()
+    return container
+
+
+def decode_audio(
+    path: Path, max_seconds: float, max_bytes: int, timeout: float = DECODE_TIMEOUT_SECONDS
+) -> Audio:
+    """Decode `path` to 16 kHz mono, refusing files that are not usable audio, are over
+    `max_seconds` long or take more than `timeout` seconds to decode."""
     path = Path(path)
     _check_file(path, max_bytes)
-    try:
-        container = av.open(str(path))
-    except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise AudioFileError("the file is not audio or is damaged and cannot be read") from exc
-    with container:
+    deadline = time.monotonic() + timeout
+    with _open(path, timeout, deadline) as container:
         streams = container.streams.audio
         if not streams:
             raise AudioFileError("the file has no audio track")
@@ -67,19 +111,22 @@ def decode_audio(path: Path, max_seconds: float, max_bytes: int) -> Audio:
             raise _too_long(container.duration / 1e6, max_seconds)
         resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
         chunks: list[np.ndarray] = []
-        limit = int((max_seconds + 1) * SAMPLE_RATE)
-        total = 0
+        decoded = 0.0  # seconds of source audio, counted before resampling
         try:
             for frame in container.decode(stream):
+                if frame.sample_rate:
+                    decoded += frame.samples / frame.sample_rate
+                if decoded > max_seconds + 1:
+                    raise _too_long(max_seconds + 1, max_seconds, more=True)
+                if time.monotonic() > deadline:
+                    raise _too_slow(timeout)
                 for out in resampler.resample(frame):
-                    chunk = out.to_ndarray().reshape(-1)
-                    chunks.append(chunk)
-                    total += len(chunk)
-                if total > limit:
-                    raise _too_long(total / SAMPLE_RATE, max_seconds)
+                    chunks.append(out.to_ndarray().reshape(-1))
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1))
         except av.FFmpegError as exc:
+            if isinstance(exc, av.ExitError) or time.monotonic() > deadline:
+                raise _too_slow(timeout) from exc
             if not chunks:
                 raise AudioFileError("the audio data is damaged and cannot be decoded") from exc
             # A truncated upload: keep what decoded, the analysis says how long it was.

@@ -25,7 +25,7 @@ import parselmouth
 from vocalborn.analysis.errors import AIServiceError, ParameterError, TaskError
 from vocalborn.analyzer import constants as C
 from vocalborn.analyzer import hearing, mandarin, parts, praat, scoring
-from vocalborn.analyzer.audio import Audio, clipping_ratio, decode_audio
+from vocalborn.analyzer.audio import DECODE_TIMEOUT_SECONDS, Audio, clipping_ratio, decode_audio
 from vocalborn.analyzer.english import EnglishResult, EnglishScorer
 from vocalborn.analyzer.feedback import build as build_feedback
 from vocalborn.analyzer.listener import Listener
@@ -75,6 +75,9 @@ class OfflineAnalyser:
         """`listen=False` runs without the second listener (benchmarks compare the two)."""
         self.max_seconds = settings.MAX_AUDIO_DURATION_SECONDS if settings else 300.0
         self.max_bytes = settings.MAX_AUDIO_FILE_SIZE if settings else 52_428_800
+        self.decode_timeout = (
+            settings.AUDIO_DECODE_TIMEOUT_SECONDS if settings else DECODE_TIMEOUT_SECONDS
+        )
         self.data_dir = settings.DATA_DIR if settings else Path(".vocalborn")
         self.listener_dir = settings.LISTENER_MODEL_DIR if settings else None
         self._english: EnglishScorer | None = None
@@ -129,7 +132,7 @@ class OfflineAnalyser:
             raise AIServiceError(f"the analyser failed internally: {exc!r}") from exc
 
     def _measure(self, path: Path, text: str, language: str, pcm_needed: bool) -> Measured:
-        audio = decode_audio(path, self.max_seconds, self.max_bytes)
+        audio = decode_audio(path, self.max_seconds, self.max_bytes, self.decode_timeout)
         front = praat.analyse_frontend(audio)
         timing = measure_timing(front)
         en = zh = None
@@ -188,7 +191,9 @@ class OfflineAnalyser:
     def _analyse(self, request: AnalysisRequest, progress: ProgressCallback) -> AnalysisReport:
         lang = request.language
         progress("decoding audio", 0.05)
-        audio = decode_audio(request.audio_path, self.max_seconds, self.max_bytes)
+        audio = decode_audio(
+            request.audio_path, self.max_seconds, self.max_bytes, self.decode_timeout
+        )
         progress("measuring pitch and voice", 0.15)
         front = praat.analyse_frontend(audio)
         clipped = clipping_ratio(audio.samples)

@@ -4,6 +4,10 @@ Uploads are written to a private temporary directory, analysed in a worker threa
 deleted. One analysis runs at a time per process: the work is CPU-bound, Praat keeps global
 state, and throughput scales by running more service processes. Errors answer with the status of
 their class and `{"error": {"code", "message", "error_type"}}`, never a stack trace.
+
+The client's file name lends the temporary file its extension only when that is an accepted
+audio one: FFmpeg takes a `.m3u8` name as a hint to read the upload as a playlist of other files
+(the decoder refuses playlists anyway; this keeps the hint away from it).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from vocalborn.analysis.errors import ErrorType, ParameterError, TaskError
 from vocalborn.analyzer.offline import OfflineAnalyser, model_version
 from vocalborn.analyzer.remote import API_KEY_HEADER
 from vocalborn.analyzer.types import AnalysisRequest
+from vocalborn.config import AUDIO_FORMATS
 
 if TYPE_CHECKING:
     from vocalborn.config import Settings
@@ -102,12 +107,12 @@ def create_ai_service_app(settings: Settings, analyser: OfflineAnalyser | None =
             raise ParameterError(f"unsupported language {language!r}; use en or zh-TW")
         workdir = Path(tempfile.mkdtemp(prefix="vocalborn-ai-"))
         try:
-            audio_path = workdir / ("audio" + Path(audio.filename or "").suffix)
+            audio_path = workdir / ("audio" + _suffix(audio.filename))
             if not await _copy(audio, audio_path, limit):
                 return _error(413, "file", f"the recording is over {limit / 1e6:.0f} MB", "file")
             ref_path = None
             if reference is not None and reference.filename:
-                ref_path = workdir / ("reference" + Path(reference.filename).suffix)
+                ref_path = workdir / ("reference" + _suffix(reference.filename))
                 if not await _copy(reference, ref_path, limit):
                     ref_path = None
             request = AnalysisRequest(audio_path, text, language, ref_path, params)  # type: ignore[arg-type]
@@ -116,6 +121,12 @@ def create_ai_service_app(settings: Settings, analyser: OfflineAnalyser | None =
             shutil.rmtree(workdir, ignore_errors=True)
 
     return app
+
+
+def _suffix(filename: str | None) -> str:
+    """The file name's extension when it is an accepted audio one, else none."""
+    suffix = Path(filename or "").suffix.lower()
+    return suffix if suffix[1:] in AUDIO_FORMATS else ""
 
 
 async def _copy(upload: UploadFile, dest: Path, limit: int) -> bool:

@@ -1,9 +1,16 @@
 """Learn what an uploaded file really is: its format from the bytes, its duration by decoding it
-once with FFmpeg (PyAV). The client's file name and content type are never trusted."""
+once with FFmpeg (PyAV). The client's file name and content type are never trusted.
+
+FFmpeg only ever opens the file with the demuxer named by the sniffed bytes: left to probe, it
+would also take playlists (hls, concat) that make it read other files. Decoding stops as soon as
+the recording is over the duration limit or the decode deadline passes, so a small file that
+decodes to hours of silence costs milliseconds, not minutes of an API thread.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,19 +58,21 @@ def sniff_format(head: bytes) -> str | None:
     return None
 
 
-# FFmpeg demuxer names that may stand behind each sniffed format.
-_DEMUXERS = {
-    "wav": {"wav"},
-    "flac": {"flac"},
-    "ogg": {"ogg"},
-    "webm": {"matroska", "webm"},
-    "m4a": {"mov", "mp4", "m4a", "3gp", "3g2", "mj2"},
-    "mp3": {"mp3"},
-    "aac": {"aac"},
+# The one FFmpeg demuxer each sniffed format is opened with (never FFmpeg's own probing).
+_DEMUXER = {
+    "wav": "wav",
+    "flac": "flac",
+    "ogg": "ogg",
+    "webm": "matroska",
+    "m4a": "mov",
+    "mp3": "mp3",
+    "aac": "aac",
 }
 
 
-def probe(path: Path, allowed: tuple[str, ...]) -> AudioInfo:
+def probe(path: Path, allowed: tuple[str, ...], max_seconds: float, timeout: float) -> AudioInfo:
+    """Format, duration and layout of the audio at `path`. Raises `AudioProbeError` when it is
+    not accepted audio, is over `max_seconds` long, or takes more than `timeout` s to decode."""
     with path.open("rb") as fh:
         head = fh.read(64)
     if not head:
@@ -74,14 +83,16 @@ def probe(path: Path, allowed: tuple[str, ...]) -> AudioInfo:
             "unsupported_audio_format",
             f"The file is not audio in a supported format (accepted: {', '.join(allowed)}).",
         )
-    return _decode(path, fmt)
+    return _decode(path, fmt, max_seconds, timeout)
 
 
-def _decode(path: Path, fmt: str) -> AudioInfo:
+def _decode(path: Path, fmt: str, max_seconds: float, timeout: float) -> AudioInfo:
+    deadline = time.monotonic() + timeout
+    demuxer = _DEMUXER[fmt]
     try:
-        with av.open(str(path), mode="r", format=None) as container:
-            names = set(container.format.name.split(","))
-            if not names & _DEMUXERS[fmt]:
+        # `timeout` also interrupts FFmpeg inside the open (stream analysis) and any one read.
+        with av.open(str(path), mode="r", format=demuxer, timeout=timeout) as container:
+            if demuxer not in container.format.name.split(","):
                 raise AudioProbeError(
                     "corrupt_audio", f"The file starts like {fmt} but is not a valid {fmt} file."
                 )
@@ -91,20 +102,30 @@ def _decode(path: Path, fmt: str) -> AudioInfo:
             declared = _declared_seconds(container, stream)
             if fmt == "wav":
                 declared = _wav_declared_seconds(path) or declared
-            samples, rate, channels = 0, 0, 0
+            duration, rate, channels = 0.0, 0, 0
             for frame in container.decode(stream):
-                samples += frame.samples
+                if frame.sample_rate:
+                    duration += frame.samples / frame.sample_rate
                 rate = frame.sample_rate or rate
                 channels = len(frame.layout.channels) or channels
+                if duration > max_seconds:
+                    raise AudioProbeError(
+                        "audio_too_long",
+                        f"The recording is longer than the {max_seconds:.0f} s limit.",
+                    )
+                if time.monotonic() > deadline:
+                    raise _too_slow(timeout)
     except AudioProbeError:
         raise
     except (av.FFmpegError, ValueError, OSError, EOFError) as exc:
+        # FFmpeg interrupted by `timeout` often reports the cut-off read as bad data.
+        if isinstance(exc, av.ExitError) or time.monotonic() > deadline:
+            raise _too_slow(timeout) from exc
         raise AudioProbeError(
             "corrupt_audio", f"The {fmt} file is corrupt or truncated and cannot be decoded."
         ) from exc
-    if samples == 0 or rate == 0:
+    if duration == 0 or rate == 0:
         raise AudioProbeError("corrupt_audio", f"The {fmt} file contains no decodable audio.")
-    duration = samples / rate
     # A header promising much more audio than decodes means the upload was cut short.
     if declared is not None and declared > 0.5 and duration < 0.9 * declared:
         raise AudioProbeError(
@@ -113,6 +134,13 @@ def _decode(path: Path, fmt: str) -> AudioInfo:
             f"but holds {duration:.1f} s.",
         )
     return AudioInfo(format=fmt, duration=round(duration, 3), sample_rate=rate, channels=channels)
+
+
+def _too_slow(timeout: float) -> AudioProbeError:
+    return AudioProbeError(
+        "audio_decode_timeout",
+        f"The file takes more than {timeout:g} s to decode; it is not a usable recording.",
+    )
 
 
 def _declared_seconds(
