@@ -138,9 +138,10 @@ def app(settings: Settings, backend: Backend):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
-    # Failed logins of earlier tests must not throttle this one.
-    for key in app.state.redis.scan_iter("vocalborn:login-fail:*"):
-        app.state.redis.delete(key)
+    # Failed logins and registrations of earlier tests must not throttle this one.
+    for pattern in ("vocalborn:login-fail:*", "vocalborn:register:*"):
+        for key in app.state.redis.scan_iter(pattern):
+            app.state.redis.delete(key)
     with TestClient(app) as c:
         yield c
 

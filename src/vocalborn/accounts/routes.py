@@ -1,10 +1,18 @@
+"""Account routes. Register and login are async: they wait for their turn at the password
+hashing gate (accounts/hashing.py) on the event loop, holding no thread while they wait, and
+run the database work and the hash in the thread pool once admitted."""
+
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from fastapi import APIRouter, Request, status
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from vocalborn.accounts import service
+from vocalborn.accounts.hashing import HashingBusy, gate_of
 from vocalborn.accounts.models import Role
 from vocalborn.accounts.schemas import (
     CreateUserIn,
@@ -15,39 +23,65 @@ from vocalborn.accounts.schemas import (
     UserOut,
 )
 from vocalborn.accounts.security import create_access_token
-from vocalborn.accounts.throttle import LoginThrottle
+from vocalborn.accounts.throttle import LoginThrottle, RegistrationLimit, client_address
 from vocalborn.deps import AdminUser, CurrentUser, SessionDep, SettingsDep, StaffUser
 from vocalborn.errors import AppError, Unauthorized
 
 router = APIRouter(tags=["accounts"])
 
 
-@router.post("/auth/register", response_model=UserOut, status_code=status.HTTP_201_CREATED)
-def register(body: RegisterIn, db: SessionDep) -> UserOut:
+def _create(db: Session, body: RegisterIn | CreateUserIn, role: Role) -> UserOut:
     user = service.create_user(
-        db, email=body.email, password=body.password, name=body.name, role=Role.CLIENT
+        db, email=body.email, password=body.password, name=body.name, role=role
     )
     db.commit()
     return UserOut.model_validate(user)
 
 
-@router.post("/auth/login", response_model=TokenOut)
-def login(body: LoginIn, db: SessionDep, settings: SettingsDep, request: Request) -> TokenOut:
-    throttle = LoginThrottle(request.app.state.redis)
-    email = service.normalise_email(body.email)
-    address = request.client.host if request.client else "unknown"
-    wait = throttle.acquire(email, address)  # counted before the password is checked
+@router.post("/auth/register", response_model=UserOut, status_code=status.HTTP_201_CREATED)
+async def register(
+    body: RegisterIn, db: SessionDep, settings: SettingsDep, request: Request
+) -> UserOut:
+    limit = RegistrationLimit(request.app.state.redis, settings.REGISTRATIONS_PER_ADDRESS_PER_HOUR)
+    wait = await run_in_threadpool(limit.acquire, client_address(request))
     if wait:
         raise AppError(
-            f"Too many failed logins; try again in {wait} s.",
-            code="too_many_attempts",
+            f"Too many registrations from this address (at most "
+            f"{settings.REGISTRATIONS_PER_ADDRESS_PER_HOUR} an hour); try again in {wait} s.",
+            code="too_many_registrations",
             status_code=429,
             headers={"Retry-After": str(wait)},
         )
-    user = service.authenticate(db, email, body.password)
+    async with gate_of(request.app.state, settings).admitted():
+        return await run_in_threadpool(_create, db, body, Role.CLIENT)
+
+
+@router.post("/auth/login", response_model=TokenOut)
+async def login(body: LoginIn, db: SessionDep, settings: SettingsDep, request: Request) -> TokenOut:
+    throttle = LoginThrottle(request.app.state.redis)
+    email = service.normalise_email(body.email)
+    address = client_address(request)
+    # counted before the password is checked
+    verdict = await run_in_threadpool(throttle.acquire, email, address)
+    if verdict.wait:
+        raise AppError(
+            f"Too many failed logins; try again in {verdict.wait} s.",
+            code="too_many_attempts",
+            status_code=429,
+            headers={"Retry-After": str(verdict.wait)},
+        )
+    if verdict.delay:  # this account is being guessed at from many addresses: slow down
+        await asyncio.sleep(verdict.delay)
+    try:
+        async with gate_of(request.app.state, settings).admitted():
+            user = await run_in_threadpool(service.authenticate, db, email, body.password)
+    except HashingBusy:
+        # no password was checked: the attempt does not count against the caller
+        await run_in_threadpool(throttle.give_back, email, address)
+        raise
     if user is None:
         raise Unauthorized("Wrong e-mail or password.", code="invalid_credentials")
-    throttle.record_success(email, address)
+    await run_in_threadpool(throttle.record_success, email, address)
     minutes = settings.ACCESS_TOKEN_EXPIRE_MINUTES
     token = create_access_token(user.user_id, user.role, settings.secret_key, minutes)
     return TokenOut(access_token=token, expires_in=minutes * 60)
@@ -59,12 +93,11 @@ def me(user: CurrentUser) -> UserOut:
 
 
 @router.post("/admin/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
-def create_user(body: CreateUserIn, db: SessionDep, _: AdminUser) -> UserOut:
-    user = service.create_user(
-        db, email=body.email, password=body.password, name=body.name, role=body.role
-    )
-    db.commit()
-    return UserOut.model_validate(user)
+def create_user(
+    body: CreateUserIn, db: SessionDep, settings: SettingsDep, request: Request, _: AdminUser
+) -> UserOut:
+    with gate_of(request.app.state, settings).hold():
+        return _create(db, body, body.role)
 
 
 @router.post(

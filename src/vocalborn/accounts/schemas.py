@@ -1,11 +1,25 @@
+"""Request and response bodies of the accounts API; `normalize_email` is their e-mail rule, also
+used by `vocalborn user create` so that nobody gets an account whose login the API refuses."""
+
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, TypeAdapter, ValidationError
 
 from vocalborn.accounts.models import Role
+
+_EMAIL: TypeAdapter[str] = TypeAdapter(EmailStr)
+
+
+def normalize_email(value: str) -> str:
+    """The address as register, login and user creation accept it (normalised), or ValueError
+    with the reason (e.g. special-use domains such as .test or .local are refused)."""
+    try:
+        return _EMAIL.validate_python(value)
+    except ValidationError as exc:
+        raise ValueError(exc.errors()[0]["msg"]) from None
 
 
 class RegisterIn(BaseModel):
