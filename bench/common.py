@@ -251,6 +251,8 @@ def stack(name: str, **extra_env: str) -> Iterator[Stack]:
             "STORAGE_DIR": str(tmp / "storage"),
             "DATA_DIR": str(tmp / "data"),
             "ANALYZER": "tests.support.analysers:SleepyAnalyser",
+            # one bench learner queues thousands of analyses on purpose: no per-learner cap
+            "MAX_ACTIVE_TASKS_PER_USER": "0",
             "WORKER_HEARTBEAT_SECONDS": "1",
             "WORKER_METRICS_PORT": "0",
             "LOG_LEVEL": "WARNING",

@@ -43,6 +43,8 @@ WORKER_ENV = {
     "ENVIRONMENT": "test",
     "SECRET_KEY": TEST_SECRET,
     "ANALYZER": "tests.support.analysers:SleepyAnalyser",
+    # chaos and recovery tests queue many analyses for one learner: no per-learner cap
+    "MAX_ACTIVE_TASKS_PER_USER": "0",
     "CELERY_TASK_TIME_LIMIT": "6",
     "CELERY_TASK_SOFT_TIME_LIMIT": "5",
     "CELERY_VISIBILITY_TIMEOUT": "10",

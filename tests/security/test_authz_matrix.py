@@ -29,7 +29,7 @@ from vocalborn.accounts.models import Role
 from vocalborn.accounts.service import link_client
 from vocalborn.analysis.models import AnalysisResult, AnalysisTask, TaskStatus
 from vocalborn.db import make_session_factory, utcnow
-from vocalborn.practice.models import PracticeRecord, RecordStatus
+from vocalborn.practice.models import PracticeRecord, RecordStatus, Sentence
 from vocalborn.worker.celery_app import REAP_STUCK_TASKS
 
 pytestmark = pytest.mark.e2e
@@ -266,7 +266,8 @@ RULES: dict[tuple[str, str], Rule] = {
         lambda w, a: w.http(
             a, "PUT", f"{V1}/practice/sentences/{w.sentence_id}/reference", **w.upload()
         ),
-        staff(200),
+        # the sentence's creator (the linked therapist, see `world`) or an admin
+        {**staff(200), UNLINKED: 403},
     ),
     ("GET", f"{V1}/practice/sentences/{{sentence_id}}/reference/audio"): Rule(
         get(lambda w: f"{V1}/practice/sentences/{w.sentence_id}/reference/audio"), authed(200)
@@ -451,6 +452,10 @@ def app_routes(app: Any) -> set[tuple[str, str]]:
 
 @pytest.fixture
 def world(live: Live) -> World:
+    # Rules below leave many of the owner's analyses pending (no worker): the per-learner cap
+    # on active analyses (tests/analysis/test_active_cap.py) is not what this matrix checks.
+    app_state = live.client.app.state  # type: ignore[attr-defined]
+    app_state.settings = app_state.settings.model_copy(update={"MAX_ACTIVE_TASKS_PER_USER": 0})
     w = World(live)
     w.headers[ANON] = {}
     for actor, role in [(OWNER, Role.CLIENT), (OTHER, Role.CLIENT), (LINKED, Role.THERAPIST),
@@ -468,6 +473,13 @@ def world(live: Live) -> World:
         ids["sentence_id"],
         ids["record_id"],
     )
+    with w.db() as db:  # the linked therapist wrote the sentence
+        db.execute(
+            update(Sentence)
+            .where(Sentence.sentence_id == uuid.UUID(w.sentence_id))
+            .values(created_by=uuid.UUID(w.ids[LINKED]))
+        )
+        db.commit()
     ref = w.http(LINKED, "PUT", f"{V1}/practice/sentences/{w.sentence_id}/reference", **w.upload())
     assert ref.status == 200, ref.body
     # a finished analysis with its result

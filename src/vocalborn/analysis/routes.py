@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, status
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
+from vocalborn.accounts.models import Role
 from vocalborn.analysis import service
 from vocalborn.analysis.models import AnalysisResult, AnalysisTask, TaskStatus
 from vocalborn.analysis.publish import announce_cancel, publish_committed
@@ -105,7 +106,10 @@ def task_status_route(
     task_id: uuid.UUID, user: CurrentUser, db: SessionDep, settings: SettingsDep, request: Request
 ) -> StatusOut:
     task = service.readable_task(db, user, task_id)
-    return task_status(db, settings, _live(request), task, _estimator(db, settings, request))
+    est = _estimator(db, settings, request)
+    # admins read the analyser's own error text; learners and therapists the actionable one
+    full = user.role == Role.ADMIN
+    return task_status(db, settings, _live(request), task, est, full_errors=full)
 
 
 @router.get("/{task_id}/result", response_model=ResultOut)
@@ -197,7 +201,8 @@ def retry(
     task_id: uuid.UUID, user: CurrentUser, db: SessionDep, settings: SettingsDep, request: Request
 ) -> SubmitOut:
     """The owner re-runs a failed analysis: the same task row, delivered again."""
-    task = service.retry_failed(db, service.own_task(db, user, task_id))
+    cap = settings.MAX_ACTIVE_TASKS_PER_USER
+    task = service.retry_failed(db, service.own_task(db, user, task_id), learner_cap=cap)
     position = queue_position(db, task)
     db.commit()
     return _submitted(db, settings, request, task, position)

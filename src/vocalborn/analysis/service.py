@@ -106,17 +106,56 @@ def lock_own_record(db: Session, user: User, record_id: uuid.UUID) -> PracticeRe
     return record
 
 
+class TooManyActive(AppError):
+    status_code = 429
+    code = "too_many_active_analyses"
+
+
+def check_active_cap(db: Session, user_id: uuid.UUID, record_id: uuid.UUID, cap: int) -> None:
+    """Refuse (429, with the learner's active task ids) a new active analysis when the learner
+    already has `cap` of them (0: no cap), so one learner cannot fill the queue ahead of the
+    others. The record's own active task does not count: `force` replaces it, and without
+    `force` the more specific 409 answers. On PostgreSQL the learner's row is locked first (FOR
+    NO KEY UPDATE, which foreign-key checks do not wait for), so two parallel submits of one
+    learner cannot both pass; on SQLite the record update already holds the write lock."""
+    if cap <= 0:
+        return
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(
+            select(User.user_id).where(User.user_id == user_id).with_for_update(key_share=True)
+        )
+    active = db.scalars(
+        select(AnalysisTask.task_id)
+        .where(
+            AnalysisTask.user_id == user_id,
+            AnalysisTask.status.in_(ACTIVE_STATUSES),
+            AnalysisTask.practice_record_id != record_id,
+        )
+        .order_by(AnalysisTask.created_at)
+        .limit(cap)
+    ).all()
+    if len(active) >= cap:
+        raise TooManyActive(
+            f"You already have {len(active)} analyses waiting or running, the most allowed at "
+            "once; wait for one to finish (or cancel one), then submit again.",
+            extra={"limit": cap, "active_task_ids": [str(t) for t in active]},
+        )
+
+
 def submit(
     db: Session, settings: Settings, user: User, body: SubmitIn
 ) -> tuple[AnalysisTask, list[Cancelled]]:
     """Insert a pending task; returns it and the tasks cancelled by `force` (for the route to
     announce and revoke after the commit). Round trips on PostgreSQL: the locking read, the
-    insert, the record update (plus the active task only when `force`)."""
+    learner lock and active list (with a cap), the insert, the record update (plus the active
+    task only when `force`)."""
     if body.parameters.test is not None and settings.ENVIRONMENT == "production":
         raise InvalidParameters("parameters.test is only accepted outside production.")
     record = lock_own_record(db, user, body.practice_record_id)
     if not record.audio_path or record.record_status == RecordStatus.PENDING:
         raise Conflict("This record has no recording yet; upload audio first.", code="no_audio")
+    cap = settings.MAX_ACTIVE_TASKS_PER_USER
+    check_active_cap(db, user.user_id, record.practice_record_id, cap)
     cancelled: list[Cancelled] = []
     if body.force:
         current = active_task(db, record.practice_record_id)
@@ -201,8 +240,9 @@ def mark_cancelled(db: Session, task: AnalysisTask) -> Cancelled:
     return Cancelled(task.task_id, previous)
 
 
-def retry_failed(db: Session, task: AnalysisTask) -> AnalysisTask:
-    """A new delivery of the same row (DESIGN §4.6): failure → pending, `retry_count` kept."""
+def retry_failed(db: Session, task: AnalysisTask, *, learner_cap: int = 0) -> AnalysisTask:
+    """A new delivery of the same row (DESIGN §4.6): failure → pending, `retry_count` kept.
+    `learner_cap`: the owner's limit on active analyses (the owner's retry; an admin's has none)."""
     if task.status != TaskStatus.FAILURE:
         raise Conflict(
             f"Only a failed analysis can be retried; this one is {task.status.value}.",
@@ -216,6 +256,7 @@ def retry_failed(db: Session, task: AnalysisTask) -> AnalysisTask:
     current = active_task(db, record.practice_record_id)
     if current is not None:
         raise _active_conflict(current)
+    check_active_cap(db, task.user_id, record.practice_record_id, learner_cap)
     now = utcnow()
     done = db.execute(
         update(AnalysisTask)

@@ -1,3 +1,7 @@
+"""`/api/v1/practice/...`: sentences and their reference recordings, practice sessions and
+the learners' recordings. Learners record; therapists write sentences, and only a sentence's
+creator (or an admin) replaces its reference, since that rescores every learner of it."""
+
 from __future__ import annotations
 
 import uuid
@@ -90,12 +94,13 @@ def get_sentence(sentence_id: uuid.UUID, _: CurrentUser, db: SessionDep) -> Sent
 def upload_reference(
     sentence_id: uuid.UUID,
     file: AudioUpload,
-    _: StaffUser,
+    user: StaffUser,
     db: SessionDep,
     settings: SettingsDep,
     request: Request,
 ) -> SentenceOut:
-    sentence = service.get_sentence(db, sentence_id)
+    """The sentence's creator or an admin (see `service.editable_sentence`)."""
+    sentence = service.editable_sentence(db, user, sentence_id)
     storage = _storage(request)
     with accepted_audio(storage, settings, file.file, "references") as audio:
         old = service.set_reference(sentence, audio)

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from vocalborn.accounts.models import User
+from vocalborn.accounts.models import Role, User
 from vocalborn.accounts.service import can_read_user_data
-from vocalborn.errors import Conflict, NotFound
+from vocalborn.errors import Conflict, Forbidden, NotFound
 from vocalborn.practice.models import (
     Language,
     PracticeRecord,
@@ -41,6 +41,25 @@ def get_sentence(db: Session, sentence_id: uuid.UUID) -> Sentence:
     sentence = db.get(Sentence, sentence_id)
     if sentence is None:
         raise NotFound("No such sentence.")
+    return sentence
+
+
+def editable_sentence(db: Session, user: User, sentence_id: uuid.UUID) -> Sentence:
+    """A sentence whose reference recording `user` may replace: the therapist who created it,
+    or an admin. A new reference rescores every learner of the sentence, so other therapists
+    may not. Sentences without a creator (made by a command, or their creator was deleted)
+    belong to nobody: only admins change them — guessing an owner would hand the sentence to
+    the wrong therapist. Every signed-in user can list and read sentences, so refusing one is
+    a plain 403, not the 404 that hides somebody's private object."""
+    sentence = get_sentence(db, sentence_id)
+    if user.role == Role.ADMIN:
+        return sentence
+    if sentence.created_by is None or sentence.created_by != user.user_id:
+        raise Forbidden(
+            "Only the therapist who created this sentence, or an admin, may change its "
+            "reference recording.",
+            code="not_sentence_owner",
+        )
     return sentence
 
 
