@@ -25,6 +25,12 @@ EXPECTED = {
     "bench.pipeline": ["raw Celery send_task().get()", "pub/sub", "WebSocket", "poll"],
     "bench.status": ["GET /healthz (baseline", "status read, empty queue (baseline)", "position"],
     "bench.worker": ["baseline: analyser called directly", "pipeline / ideal"],
+    "bench.reaper": [
+        "baseline: SELECT of the",
+        "baseline: pass with no task waiting",
+        "queued (nothing to do)",
+        "recovery pass after FLUSHDB",
+    ],
 }
 
 

@@ -45,8 +45,11 @@ def test_cleanup_deletes_exactly_what_expired(
         rec = rows.record(db, ps, rows.sentence(db), audio_path=f"recordings/{status}.wav")
         t = rows.task(db, rec, learner, status, completed_at=old, created_at=old)
         if status == TaskStatus.SUCCESS:
+            # an analysed recording's result is the learner's history: kept (no result retention)
             rows.result(db, t, created_at=old)
-        expired.append(t.task_id)
+            kept.append(t.task_id)
+        else:
+            expired.append(t.task_id)
         # the same status, finished inside the retention period: kept
         rec2 = rows.record(db, ps, rows.sentence(db))
         t2 = rows.task(db, rec2, learner, status, completed_at=recent, created_at=old)
@@ -87,17 +90,17 @@ def test_cleanup_deletes_exactly_what_expired(
 
     counts = cleanup_expired(settings, backend.session_factory, client, storage, now=now)
     assert counts == {
-        "tasks": 4,
-        "results": 1,
-        "records_unlinked": 3,
-        "progress_keys": 5,
+        "tasks": 3,
+        "results": 0,
+        "records_unlinked": 2,
+        "progress_keys": 4,
         "files": 2,
         "job_runs": 1,
     }
     db.expire_all()
     left = set(db.scalars(select(AnalysisTask.task_id)))
     assert left == set(kept)
-    assert db.scalar(select(func.count()).select_from(AnalysisResult)) == 3
+    assert db.scalar(select(func.count()).select_from(AnalysisResult)) == 4
     assert db.scalar(select(func.count()).where(PracticeRecord.ai_task_id.in_(expired))) == 0
     assert db.scalar(select(func.count()).select_from(PracticeRecord)) == 10  # records stay
     assert [r.task_id for r in db.scalars(select(JobRun))] == ["new"]

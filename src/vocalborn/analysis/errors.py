@@ -2,10 +2,17 @@
 
 Every failure the worker can meet is mapped to one class; the class alone decides whether and
 when the task is retried, so the policy is one table rather than checks spread over the code.
+
+Countdowns get bounded jitter ("equal jitter"): the delay actually used is drawn uniformly from
+[(1 - RETRY_JITTER) x d, d], d the table's delay. An outage fails a whole fleet of analyses
+within seconds; without jitter their retries would all come back in the same second and meet
+the recovering service together. The table's delay stays the upper bound, so the settings'
+check "visibility timeout > hard limit + longest countdown" still holds with jitter.
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -58,6 +65,17 @@ class ParameterError(TaskError):
     error_type = ErrorType.VALIDATION
 
 
+# Share of a countdown that jitter may remove: 0.5 spreads retries over the second half of it.
+RETRY_JITTER = 0.5
+
+
+def jittered(delay: float, draw: float, spread: float = RETRY_JITTER) -> float:
+    """`delay` shortened by `spread x draw` (pure). `draw` is a uniform number in [0, 1]
+    (clamped), so the result lies in [(1 - spread) x delay, delay]."""
+    draw = min(max(draw, 0.0), 1.0)
+    return delay * (1.0 - spread * draw)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     max_retries: int
@@ -68,6 +86,13 @@ class RetryPolicy:
         """Seconds to wait before retry number `retries_done + 1`."""
         factor = 2**retries_done if self.exponential else 1
         return self.base_delay * factor * scale
+
+    def draw_countdown(
+        self, retries_done: int, scale: float = 1.0, draw: float | None = None
+    ) -> float:
+        """The countdown to use: `countdown()` with bounded jitter (`draw` None: random)."""
+        u = random.random() if draw is None else draw
+        return jittered(self.countdown(retries_done, scale), u)
 
 
 RETRY_POLICIES: dict[ErrorType, RetryPolicy] = {

@@ -1,27 +1,40 @@
 """`reap_stuck_tasks`: recover what PostgreSQL says exists but Redis lost (DESIGN §4.5).
 
+PostgreSQL is the truth; Redis restarts without persistence, failovers and FLUSHDB lose
+messages. Each pass:
 1. Committed but never published (`pending`, `published_at` NULL, older than a grace period so
    the API's own publish is not raced): publish now.
-2. `processing` rows whose attempt cannot still be running (started longer ago than the hard time
-   limit plus a grace period) and whose message the broker no longer holds:
-   - worker still alive → the hard time limit killed it: a `timeout` error (retried per policy);
-   - worker gone → the message was lost with it: re-published, or failed once the delivery cap
-     is reached.
-   A message the broker still holds (e.g. unacked by a dead worker) is left to Redis' own
-   redelivery after the visibility timeout.
-3. `retry` rows well past `next_retry_at` whose message is gone: re-published.
-A Redis lock keeps two reapers from acting at once.
+2. Waiting for a message the broker no longer holds (in no queue, not in the `unacked` hash of
+   reserved/running messages and retries waiting for their ETA): `pending` rows published before
+   the grace period, `retry` rows well past `next_retry_at` (until then a live worker may hold the
+   ETA message in memory): re-published.
+3. `processing` rows whose attempt cannot still be running (started before the hard time limit
+   plus a grace period) and whose message the broker no longer holds: worker alive → the hard
+   limit killed it, a `timeout` error (retried per policy); worker gone → re-published, or
+   failed at the delivery cap. A message the broker still holds (unacked by a dead worker) is
+   left to Redis' own redelivery after the visibility timeout.
+
+What the broker holds is read once per pass (`BrokerSnapshot`: one pipelined LRANGE per queue
+key and one HVALS of `unacked`, ids decoded from the kombu envelopes), never one Redis call per
+task. It is read BEFORE the rows are selected: a message consumed in between has its row
+claimed (`processing`), so it is not taken for lost. A re-publication racing a late message (a
+prefetched copy that outlived a FLUSHDB in a worker's memory) is harmless: the claim ignores a
+delivery of a finished task and the conditional save lets one delivery finish the row
+(analysis/steps.py). A Redis lock keeps two reapers from acting at once.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import redis
 from celery import Celery, shared_task
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from vocalborn.analysis import steps
@@ -29,16 +42,80 @@ from vocalborn.analysis.errors import ErrorType, policy_for, should_retry
 from vocalborn.analysis.models import AnalysisTask, TaskStatus
 from vocalborn.analysis.progress import ProgressEvent, ProgressPublisher
 from vocalborn.analysis.publish import mark_published, send_analysis
-from vocalborn.analysis.queue_info import broker_holds
 from vocalborn.config import Settings
 from vocalborn.db import utcnow
 from vocalborn.redis_conn import connect
-from vocalborn.worker.celery_app import REAP_STUCK_TASKS
+from vocalborn.worker.celery_app import QUEUES, REAP_STUCK_TASKS
 from vocalborn.worker.registry import live_workers
 
 log = logging.getLogger(__name__)
 LOCK_KEY = "vocalborn:reaper:lock"
 BATCH = 500
+# Lost messages re-sent per pass, oldest first (~2 ms each): a pass stays well inside its lock,
+# and no worker fleet drains more than this in the minute until the next pass.
+REPUBLISH_PER_PASS = 5000
+# kombu's Redis transport: a message of priority p > 0 waits in "<queue>\x06\x16<p>".
+UNACKED_KEY = "unacked"
+PRIORITY_SEP = "\x06\x16"
+PRIORITY_STEPS = (0, 3, 6, 9)
+
+
+def queue_keys(queue: str) -> list[str]:
+    return [queue if p == 0 else f"{queue}{PRIORITY_SEP}{p}" for p in PRIORITY_STEPS]
+
+
+def message_task_id(raw: bytes) -> str | None:
+    """The task id in one stored kombu message: a queue entry is the JSON envelope, an
+    `unacked` value is `[envelope, exchange, routing_key]`; Celery puts the id in
+    `headers.id` (protocol 2) and `properties.correlation_id`. Fast path, 10x cheaper than
+    parsing the JSON: the first `"id": "` is `headers.id` (the body is base64, quotes inside
+    strings are escaped, `root_id`/`parent_id` do not match)."""
+    at = raw.find(b'"id": "')
+    end = raw.find(b'"', at + 7) if at >= 0 else -1
+    if end - at == 7 + 36:  # a UUID, as every task id of ours
+        return raw[at + 7 : end].decode()
+    try:
+        data = json.loads(raw)
+        data = data[0] if isinstance(data, list) else data
+        found = data.get("headers", {}).get("id") or data["properties"].get("correlation_id")
+    except (ValueError, AttributeError, IndexError, KeyError, TypeError):
+        return None
+    return str(found) if found else None
+
+
+@dataclass
+class BrokerSnapshot:
+    """The task ids of every message Redis held at one moment (queued or unacked)."""
+
+    ids: set[str] = field(default_factory=set)
+    # Messages whose id could not be decoded: searched for the id, so never taken for "lost".
+    opaque: list[bytes] = field(default_factory=list)
+    queues: frozenset[str] = frozenset()
+
+    @classmethod
+    def read(cls, client: redis.Redis, queues: Iterable[str]) -> BrokerSnapshot:
+        """One round trip. Queues are read before `unacked`: a message moving from one to the
+        other meanwhile is seen in one of them. Raises redis errors: the reaper never acts on
+        a guess."""
+        names = frozenset(queues)
+        pipe = client.pipeline(transaction=False)
+        for queue in sorted(names):
+            for key in queue_keys(queue):
+                pipe.lrange(key, 0, -1)
+        pipe.hvals(UNACKED_KEY)
+        snapshot = cls(queues=names)
+        for chunk in pipe.execute():
+            for raw in chunk:
+                task_id = message_task_id(raw)
+                if task_id is None:
+                    snapshot.opaque.append(raw)
+                else:
+                    snapshot.ids.add(task_id)
+        return snapshot
+
+    def holds(self, task_id: object) -> bool:
+        tid = str(task_id)
+        return tid in self.ids or any(tid.encode() in raw for raw in self.opaque)
 
 
 class Reaper:
@@ -56,6 +133,7 @@ class Reaper:
         self.broker = broker
         self.progress = progress
         self.counts = {"published": 0, "republished": 0, "retried": 0, "failed": 0}
+        self._snapshot: BrokerSnapshot | None = None
 
     def run(self) -> dict[str, int]:
         ttl = max(5, int(self.settings.REAPER_INTERVAL_SECONDS))
@@ -65,8 +143,8 @@ class Reaper:
             return self.counts
         try:
             self.publish_unpublished()
+            self.reap_lost_messages()
             self.reap_processing()
-            self.reap_lost_retries()
         finally:
             if self.progress.client.get(LOCK_KEY) == token.encode():
                 self.progress.client.delete(LOCK_KEY)
@@ -74,9 +152,16 @@ class Reaper:
             log.warning("reaper: %s", self.counts)
         return self.counts
 
-    def _publish(self, task_id: Any, queue: str, countdown: float | None = None) -> bool:
+    def snapshot(self, queues: Iterable[str] = ()) -> BrokerSnapshot:
+        """What the broker holds, read once per pass (again only for a queue not read yet)."""
+        wanted = set(QUEUES) | set(queues)
+        if self._snapshot is None or not wanted <= self._snapshot.queues:
+            self._snapshot = BrokerSnapshot.read(self.broker, wanted)
+        return self._snapshot
+
+    def _publish(self, task_id: Any, queue: str) -> bool:
         self.progress.publish(ProgressEvent(task_id=str(task_id), status="pending"))
-        if not send_analysis(self.celery, task_id, queue, countdown):
+        if not send_analysis(self.celery, task_id, queue):
             return False
         with self.session_factory() as db:
             mark_published(db, task_id)
@@ -100,29 +185,54 @@ class Reaper:
             if self._publish(task_id, queue):
                 self.counts["published"] += 1
 
+    def reap_lost_messages(self) -> None:
+        s = self.settings
+        now = utcnow()
+        published_before = now - timedelta(seconds=s.REAPER_PUBLISH_GRACE_SECONDS)
+        due_before = now - timedelta(
+            seconds=s.WORKER_HEARTBEAT_SECONDS * 3 + s.REAPER_PUBLISH_GRACE_SECONDS
+        )
+        waiting = or_(
+            and_(
+                AnalysisTask.status == TaskStatus.PENDING,
+                AnalysisTask.published_at < published_before,
+            ),
+            and_(AnalysisTask.status == TaskStatus.RETRY, AnalysisTask.next_retry_at < due_before),
+        )
+        with self.session_factory() as db:
+            if db.scalar(select(AnalysisTask.task_id).where(waiting).limit(1)) is None:
+                return  # nothing waits: the broker is not read at all
+        snapshot = self.snapshot()  # before the rows: see the module docstring
+        with self.session_factory() as db:
+            rows = db.execute(
+                select(AnalysisTask.task_id, AnalysisTask.queue)
+                .where(waiting)
+                .order_by(AnalysisTask.created_at)
+            ).all()
+        snapshot = self.snapshot(queue for _, queue in rows)
+        for task_id, queue in rows:
+            if self.counts["republished"] >= REPUBLISH_PER_PASS:
+                break  # the rest next pass
+            # Only the message is made again: the row's status does not change (no event),
+            # and it keeps its `published_at` (the first hand-over), which `vocalborn purge`
+            # relies on to cancel rows published before a purge.
+            if not snapshot.holds(task_id) and send_analysis(self.celery, task_id, queue):
+                self.counts["republished"] += 1
+
     def reap_processing(self) -> None:
         s = self.settings
         cutoff = utcnow() - timedelta(
             seconds=s.CELERY_TASK_TIME_LIMIT + s.WORKER_HEARTBEAT_SECONDS * 3
         )
         with self.session_factory() as db:
-            rows = (
-                db.execute(
-                    select(AnalysisTask)
-                    .where(
-                        AnalysisTask.status == TaskStatus.PROCESSING,
-                        AnalysisTask.started_at < cutoff,
-                    )
-                    .limit(BATCH)
-                )
-                .scalars()
-                .all()
-            )
+            stuck = AnalysisTask.status == TaskStatus.PROCESSING, AnalysisTask.started_at < cutoff
+            rows = list(db.scalars(select(AnalysisTask).where(*stuck).limit(BATCH)))
         if not rows:
             return
+        snapshot = self.snapshot(task.queue for task in rows)
         alive = live_workers(self.progress.client, s.WORKER_HEARTBEAT_SECONDS)
         for task in rows:
-            if broker_holds(self.broker, task.task_id, task.queue):
+            if snapshot.holds(task.task_id):
                 continue  # Redis will redeliver it after the visibility timeout
             if task.worker_name in alive:
                 self._timed_out(task)
@@ -138,7 +248,7 @@ class Reaper:
         with self.session_factory() as db:
             if should_retry(ErrorType.TIMEOUT, task.retry_count):
                 policy = policy_for(ErrorType.TIMEOUT)
-                countdown = policy.countdown(task.retry_count, s.TASK_RETRY_DELAY_SCALE)
+                countdown = policy.draw_countdown(task.retry_count, s.TASK_RETRY_DELAY_SCALE)
                 if steps.schedule_retry(
                     db, task.task_id, "timeout", message, countdown, policy.max_retries
                 ) and send_analysis(self.celery, task.task_id, task.queue, countdown):
@@ -171,21 +281,6 @@ class Reaper:
             db.commit()
         if done.rowcount and self._publish(task.task_id, task.queue):  # type: ignore[attr-defined]
             self.counts["republished"] += 1
-
-    def reap_lost_retries(self) -> None:
-        grace = (
-            self.settings.WORKER_HEARTBEAT_SECONDS * 3 + self.settings.REAPER_PUBLISH_GRACE_SECONDS
-        )
-        cutoff = utcnow() - timedelta(seconds=grace)
-        with self.session_factory() as db:
-            rows = db.execute(
-                select(AnalysisTask.task_id, AnalysisTask.queue)
-                .where(AnalysisTask.status == TaskStatus.RETRY, AnalysisTask.next_retry_at < cutoff)
-                .limit(BATCH)
-            ).all()
-        for task_id, queue in rows:
-            if not broker_holds(self.broker, task_id, queue) and self._publish(task_id, queue):
-                self.counts["republished"] += 1
 
     def _failed_event(self, task: AnalysisTask, kind: str, message: str) -> None:
         self.progress.publish(

@@ -184,7 +184,7 @@ class AnalysisRun:
         message = exc.message
         if should_retry(kind, claim.retry_count):
             policy = policy_for(kind)
-            countdown = policy.countdown(claim.retry_count, settings.TASK_RETRY_DELAY_SCALE)
+            countdown = policy.draw_countdown(claim.retry_count, settings.TASK_RETRY_DELAY_SCALE)
             with self.ctx.session_factory() as db:
                 if not steps.schedule_retry(
                     db, self.tid, kind.value, message, countdown, policy.max_retries

@@ -1,9 +1,15 @@
-"""`cleanup_expired_tasks`: what the retention period says may go, and nothing else.
+"""`cleanup_expired_tasks`: what the retention periods say may go, and nothing else.
 
-- finished task rows (success, failure, cancelled) whose `completed_at` (or, lacking one,
-  `updated_at`) is older than `TASK_RESULT_RETENTION_DAYS`, with their results; records that
-  pointed at them keep their status and lose the pointer (`ai_task_id` NULL). Active tasks
-  (pending, processing, retry) are never deleted, however old;
+Retention applies to task bookkeeping; the results of analysed recordings are the learner's
+history (DESIGN §8) and stay unless an operator sets `RESULT_RETENTION_DAYS`:
+
+- failed and cancelled task rows (and successful ones without a result row) whose
+  `completed_at` (or, lacking one, `updated_at`) is older than `TASK_RESULT_RETENTION_DAYS`;
+- successful task rows with their result only when `RESULT_RETENTION_DAYS` > 0 and they
+  finished longer ago than that (the result's foreign key hangs on the task row, so both go
+  together; 0, the default, keeps them forever);
+  records that pointed at a deleted task keep their status and lose the pointer (`ai_task_id`
+  NULL). Active tasks (pending, processing, retry) are never deleted, however old;
 - the Redis progress hash and cancel flag of every deleted task;
 - audio files under `STORAGE_DIR` that no `practice_records.audio_path` and no
   `sentences.reference_audio_path` refers to, once older than `ORPHAN_FILE_MIN_AGE_SECONDS`
@@ -23,10 +29,10 @@ import uuid
 from datetime import datetime, timedelta
 
 import redis
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from vocalborn.analysis.models import TERMINAL_STATUSES, AnalysisResult, AnalysisTask
+from vocalborn.analysis.models import AnalysisResult, AnalysisTask, TaskStatus
 from vocalborn.analysis.progress import cancel_key, progress_key
 from vocalborn.config import Settings
 from vocalborn.db import utcnow
@@ -37,15 +43,29 @@ from vocalborn.practice.storage import Storage
 log = logging.getLogger(__name__)
 
 
-def _expired_task_batch(db: Session, cutoff: datetime, limit: int) -> list[uuid.UUID]:
+def expired_tasks_where(cutoff: datetime, result_cutoff: datetime | None) -> ColumnElement[bool]:
+    """Which finished task rows may go: bookkeeping past `cutoff`; a successful analysis with
+    a result only past `result_cutoff` (None: never)."""
     finished_at = func.coalesce(AnalysisTask.completed_at, AnalysisTask.updated_at)
-    return list(
-        db.scalars(
-            select(AnalysisTask.task_id)
-            .where(AnalysisTask.status.in_(TERMINAL_STATUSES), finished_at < cutoff)
-            .limit(limit)
-        )
+    # Correlated to the task row only (explicitly: the statements below also run inside a
+    # DELETE of ai_analysis_results, which must not swallow this subquery's FROM).
+    has_result = (
+        select(AnalysisResult.result_id)
+        .where(AnalysisResult.task_id == AnalysisTask.task_id)
+        .correlate(AnalysisTask)
+        .exists()
     )
+    bookkeeping = and_(
+        finished_at < cutoff,
+        or_(
+            AnalysisTask.status.in_((TaskStatus.FAILURE, TaskStatus.CANCELLED)),
+            and_(AnalysisTask.status == TaskStatus.SUCCESS, ~has_result),
+        ),
+    )
+    if result_cutoff is None:
+        return bookkeeping
+    history = and_(AnalysisTask.status == TaskStatus.SUCCESS, finished_at < result_cutoff)
+    return or_(bookkeeping, history)
 
 
 def delete_expired_tasks(
@@ -53,31 +73,34 @@ def delete_expired_tasks(
     progress: redis.Redis | None,
     cutoff: datetime,
     batch: int,
+    result_cutoff: datetime | None = None,
 ) -> dict[str, int]:
     counts = {"tasks": 0, "results": 0, "records_unlinked": 0, "progress_keys": 0}
+    where = expired_tasks_where(cutoff, result_cutoff)
     while True:
         with session_factory() as db:
-            ids = _expired_task_batch(db, cutoff, batch)
+            ids = list(db.scalars(select(AnalysisTask.task_id).where(where).limit(batch)))
             if not ids:
                 break
+            # Every statement re-applies the condition: a row that changed since the select
+            # (an admin retried a failed task) is neither unlinked nor deleted.
+            chosen = select(AnalysisTask.task_id).where(AnalysisTask.task_id.in_(ids), where)
             unlinked = db.execute(
                 update(PracticeRecord)
-                .where(PracticeRecord.ai_task_id.in_(ids))
+                .where(PracticeRecord.ai_task_id.in_(chosen))
                 # keep updated_at: it tells when the record's status last changed
                 .values(ai_task_id=None, updated_at=PracticeRecord.updated_at)
                 .execution_options(synchronize_session=False)
             )
+            # A result goes only with its task, i.e. past the result retention.
             results = db.execute(
                 delete(AnalysisResult)
-                .where(AnalysisResult.task_id.in_(ids))
+                .where(AnalysisResult.task_id.in_(chosen))
                 .execution_options(synchronize_session=False)
             )
             tasks = db.execute(
                 delete(AnalysisTask)
-                .where(
-                    AnalysisTask.task_id.in_(ids),
-                    AnalysisTask.status.in_(TERMINAL_STATUSES),
-                )
+                .where(AnalysisTask.task_id.in_(ids), where)
                 .execution_options(synchronize_session=False)
             )
             db.commit()
@@ -173,7 +196,11 @@ def cleanup_expired(
 ) -> dict[str, int]:
     now = now or utcnow()
     cutoff = now - timedelta(days=settings.TASK_RESULT_RETENTION_DAYS)
-    counts = delete_expired_tasks(session_factory, progress, cutoff, settings.CLEANUP_BATCH_SIZE)
+    keep = settings.RESULT_RETENTION_DAYS
+    result_cutoff = now - timedelta(days=keep) if keep > 0 else None
+    counts = delete_expired_tasks(
+        session_factory, progress, cutoff, settings.CLEANUP_BATCH_SIZE, result_cutoff
+    )
     counts["files"] = delete_orphan_files(
         session_factory, storage, settings.ORPHAN_FILE_MIN_AGE_SECONDS
     )

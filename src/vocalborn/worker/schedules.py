@@ -70,8 +70,8 @@ DEFAULT_SCHEDULES: dict[str, ScheduleSpec] = {
         CLEANUP_EXPIRED_TASKS,
         crontab="0 2 * * *",
         expires_seconds=3600,
-        description="Delete results and finished tasks past TASK_RESULT_RETENTION_DAYS, their "
-        "progress keys and unreferenced audio files.",
+        description="Delete failed and cancelled tasks past TASK_RESULT_RETENTION_DAYS, their "
+        "progress keys and unreferenced audio files; results stay (RESULT_RETENTION_DAYS).",
     ),
     "reap-stuck-tasks": ScheduleSpec(
         REAP_STUCK_TASKS,

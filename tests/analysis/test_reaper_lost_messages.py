@@ -1,0 +1,210 @@
+"""The reaper against real Redis and real Celery messages: a `pending` or `retry` row whose
+message the broker lost is re-published once per pass, a row whose message is queued (any
+priority), reserved (`unacked`) or not yet due is left alone, and a pass reads the broker in one
+round trip however many rows wait."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import redis
+from celery import Celery
+from sqlalchemy.orm import Session
+
+from tests.conftest import Backend
+from tests.maintenance import rows
+from vocalborn.analysis.models import AnalysisTask, TaskStatus
+from vocalborn.analysis.progress import ProgressPublisher
+from vocalborn.analysis.publish import send_analysis
+from vocalborn.analysis.reaper import (
+    LOCK_KEY,
+    UNACKED_KEY,
+    BrokerSnapshot,
+    Reaper,
+    message_task_id,
+    queue_keys,
+)
+from vocalborn.config import Settings
+from vocalborn.db import utcnow
+from vocalborn.worker.celery_app import ANALYSIS_QUEUE, QUEUES, create_celery
+
+
+class CountingRedis(redis.Redis):
+    """Counts round trips: single commands and pipeline executions."""
+
+    calls = 0
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        self.calls += 1
+        return super().execute_command(*args, **options)
+
+    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Any:
+        pipe = super().pipeline(transaction, shard_hint)
+        run = pipe.execute
+
+        def execute(raise_on_error: bool = True) -> Any:
+            self.calls += 1
+            return run(raise_on_error)
+
+        pipe.execute = execute  # type: ignore[method-assign]
+        return pipe
+
+
+def _broker_keys() -> list[str]:
+    return [k for q in QUEUES for k in queue_keys(q)] + [UNACKED_KEY, "unacked_index", LOCK_KEY]
+
+
+@pytest.fixture
+def broker(redis_url: str) -> Iterator[CountingRedis]:
+    client = CountingRedis.from_url(redis_url)
+    client.delete(*_broker_keys())
+    try:
+        yield client
+    finally:
+        client.delete(*_broker_keys())
+        client.close()
+
+
+@pytest.fixture
+def celery(settings: Settings) -> Iterator[Celery]:
+    app = create_celery(settings)
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+def _reaper(settings: Settings, backend: Backend, celery: Celery, broker: redis.Redis) -> Reaper:
+    return Reaper(settings, backend.session_factory, celery, broker, ProgressPublisher(broker))
+
+
+def _queued_ids(client: redis.Redis) -> list[str]:
+    raw = [m for k in queue_keys(ANALYSIS_QUEUE) for m in client.lrange(k, 0, -1)]
+    raw += client.hvals(UNACKED_KEY)
+    return [tid for m in raw if (tid := message_task_id(m))]
+
+
+def test_snapshot_decodes_queued_prioritised_and_reserved_messages(
+    broker: CountingRedis, celery: Celery
+) -> None:
+    plain, later, urgent, reserved = (str(uuid.uuid4()) for _ in range(4))
+    assert send_analysis(celery, plain, ANALYSIS_QUEUE)
+    assert send_analysis(celery, later, ANALYSIS_QUEUE, countdown=600)  # an ETA message
+    celery.send_task("vocalborn.analysis.analyze_audio", args=[urgent], task_id=urgent,
+                     queue=ANALYSIS_QUEUE, priority=5)  # fmt: skip
+    assert broker.llen(f"{ANALYSIS_QUEUE}\x06\x163") == 1  # kombu's priority-3 list
+    assert send_analysis(celery, reserved, ANALYSIS_QUEUE)
+    # A worker's reservation, done by kombu itself: popped from the list into `unacked`.
+    with celery.connection_for_read() as conn:
+        held = conn.default_channel.basic_get(ANALYSIS_QUEUE, no_ack=False)
+        assert held is not None and held.headers["id"] == plain  # first in, first out
+        assert broker.hlen(UNACKED_KEY) == 1
+        assert plain not in [message_task_id(m) for m in broker.lrange(ANALYSIS_QUEUE, 0, -1)]
+        snap = BrokerSnapshot.read(broker, QUEUES)
+        assert {plain, later, urgent, reserved} <= snap.ids
+        # the fast path (a byte search) reads the same id as parsing the whole envelope
+        stored = [m for k in queue_keys(ANALYSIS_QUEUE) for m in broker.lrange(k, 0, -1)]
+        stored += broker.hvals(UNACKED_KEY)
+        for raw in stored:
+            data = json.loads(raw)
+            envelope = data[0] if isinstance(data, list) else data
+            assert message_task_id(raw) == envelope["headers"]["id"]
+        assert not snap.holds(uuid.uuid4())
+        held.ack()
+    assert broker.hlen(UNACKED_KEY) == 0
+
+
+def test_undecodable_messages_are_searched_never_taken_for_lost(broker: CountingRedis) -> None:
+    tid = str(uuid.uuid4())
+    broker.lpush(ANALYSIS_QUEUE, f"not json but mentions {tid}".encode())
+    snap = BrokerSnapshot.read(broker, [ANALYSIS_QUEUE])
+    assert snap.ids == set() and snap.holds(tid) and not snap.holds(uuid.uuid4())
+
+
+def test_a_pass_republishes_exactly_the_lost_messages_in_one_broker_read(
+    backend: Backend, db: Session, settings: Settings, celery: Celery, broker: CountingRedis
+) -> None:
+    now = utcnow()
+    learner = rows.user(db)
+    ps = rows.session(db, learner)
+
+    def task(status: TaskStatus, **values: Any) -> str:
+        t = rows.task(db, rows.record(db, ps, rows.sentence(db)), learner, status,
+                      created_at=now - timedelta(hours=2))  # fmt: skip
+        for name, value in values.items():
+            setattr(t, name, value)
+        return str(t.task_id)
+
+    hour_ago = now - timedelta(hours=1)
+    lost_pending = [task(TaskStatus.PENDING, published_at=hour_ago) for _ in range(3)]
+    queued = [task(TaskStatus.PENDING, published_at=hour_ago) for _ in range(2)]
+    lost_retry = task(TaskStatus.RETRY, published_at=hour_ago, next_retry_at=hour_ago)
+    not_due = task(TaskStatus.RETRY, published_at=hour_ago, next_retry_at=now + timedelta(hours=1))
+    just_published = task(TaskStatus.PENDING, published_at=now)  # inside the grace period
+    db.commit()
+    for tid in queued:
+        assert send_analysis(celery, tid, ANALYSIS_QUEUE)
+
+    broker.calls = 0
+    reaper = _reaper(settings, backend, celery, broker)
+    counts = reaper.run()
+    assert counts == {"published": 0, "republished": 4, "retried": 0, "failed": 0}
+    # the lock (SET NX, GET, DEL), then one pipelined read of every queue key and `unacked`
+    assert broker.calls == 3 + 1
+    ids = _queued_ids(broker)
+    assert sorted(ids) == sorted([*lost_pending, *queued, lost_retry])  # each exactly once
+    assert not_due not in ids and just_published not in ids
+    # the rows are untouched: same status, same first `published_at`
+    db.expire_all()
+    for tid in lost_pending:
+        row = db.get(AnalysisTask, uuid.UUID(tid))
+        assert row is not None and row.status == TaskStatus.PENDING
+        assert row.published_at == hour_ago
+
+    # The next pass finds every message: nothing is published twice.
+    again = _reaper(settings, backend, celery, broker).run()
+    assert again["republished"] == 0
+    assert sorted(_queued_ids(broker)) == sorted(ids)
+
+
+def test_a_pass_with_nothing_waiting_does_not_read_the_broker(
+    backend: Backend, db: Session, settings: Settings, celery: Celery, broker: CountingRedis
+) -> None:
+    learner = rows.user(db)
+    ps = rows.session(db, learner)
+    rows.task(db, rows.record(db, ps, rows.sentence(db)), learner, TaskStatus.SUCCESS)
+    db.commit()
+    broker.calls = 0
+    assert _reaper(settings, backend, celery, broker).run()["republished"] == 0
+    assert broker.calls == 3  # the lock only: SET NX, GET, DEL
+
+
+def test_a_pass_resends_at_most_its_share_oldest_first(
+    backend: Backend,
+    db: Session,
+    settings: Settings,
+    celery: Celery,
+    broker: CountingRedis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("vocalborn.analysis.reaper.REPUBLISH_PER_PASS", 2)
+    now = utcnow()
+    learner = rows.user(db)
+    ps = rows.session(db, learner)
+    lost = []
+    for i in range(5):
+        t = rows.task(db, rows.record(db, ps, rows.sentence(db)), learner, TaskStatus.PENDING,
+                      created_at=now - timedelta(hours=2, minutes=-i))  # fmt: skip
+        t.published_at = now - timedelta(hours=1)
+        lost.append(str(t.task_id))
+    db.commit()
+    assert _reaper(settings, backend, celery, broker).run()["republished"] == 2
+    assert sorted(_queued_ids(broker)) == sorted(lost[:2])  # the oldest first
+    assert _reaper(settings, backend, celery, broker).run()["republished"] == 2
+    assert _reaper(settings, backend, celery, broker).run()["republished"] == 1
+    assert sorted(_queued_ids(broker)) == sorted(lost)

@@ -1,0 +1,70 @@
+"""Retry countdowns carry bounded jitter (analysis/errors.py), as properties: every drawn
+countdown lies in [(1 - RETRY_JITTER) x d, d] for the table's delay d, and a fleet of retries of
+the same class and attempt does not come back in lockstep."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vocalborn.analysis.errors import RETRY_JITTER, RETRY_POLICIES, ErrorType, jittered
+from vocalborn.config import longest_retry_countdown
+
+RETRYABLE = [k for k, p in RETRY_POLICIES.items() if p.max_retries]
+delays = st.floats(min_value=0.0, max_value=1e6, allow_nan=False)
+draws = st.floats(min_value=0.0, max_value=1.0)
+
+
+@given(delay=delays, draw=draws)
+def test_jittered_stays_within_its_bounds(delay: float, draw: float) -> None:
+    value = jittered(delay, draw)
+    assert (1 - RETRY_JITTER) * delay * (1 - 1e-12) <= value <= delay
+
+
+@given(delay=delays, a=draws, b=draws)
+def test_jittered_is_pure_and_monotonic_in_the_draw(delay: float, a: float, b: float) -> None:
+    assert jittered(delay, a) == jittered(delay, a)
+    low, high = sorted((a, b))
+    assert jittered(delay, high) <= jittered(delay, low)
+
+
+@given(delay=delays, draw=st.floats(allow_nan=False))
+def test_out_of_range_draws_are_clamped(delay: float, draw: float) -> None:
+    assert (1 - RETRY_JITTER) * delay * (1 - 1e-12) <= jittered(delay, draw) <= delay
+
+
+@given(
+    kind=st.sampled_from(RETRYABLE),
+    retries=st.integers(min_value=0, max_value=4),
+    scale=st.floats(min_value=0.001, max_value=10.0),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_a_fleet_of_retries_is_spread_within_the_table_delay(
+    kind: ErrorType, retries: int, scale: float, seed: int
+) -> None:
+    policy = RETRY_POLICIES[kind]
+    table = policy.countdown(retries, scale)
+    rng = random.Random(seed)
+    fleet = [policy.draw_countdown(retries, scale, rng.random()) for _ in range(200)]
+    assert all((1 - RETRY_JITTER) * table * (1 - 1e-12) <= c <= table for c in fleet)
+    assert len(set(fleet)) > 1, "every retry would come back in the same instant"
+    # spread over a good part of the window, not bunched at one end
+    assert max(fleet) - min(fleet) > RETRY_JITTER * table * 0.5
+
+
+def test_the_default_draw_is_random_and_never_above_the_table() -> None:
+    policy = RETRY_POLICIES[ErrorType.NETWORK]
+    fleet = [policy.draw_countdown(0) for _ in range(500)]
+    assert len(set(fleet)) > 400
+    assert all(15.0 <= c <= 30.0 for c in fleet)  # DESIGN §4: network, first retry, 30 s
+
+
+def test_the_visibility_timeout_bound_still_holds_with_jitter() -> None:
+    # The settings check "visibility timeout > hard limit + longest countdown" uses the table's
+    # delays; a jittered countdown never exceeds them.
+    longest = longest_retry_countdown(1.0)
+    for policy in RETRY_POLICIES.values():
+        for n in range(policy.max_retries):
+            assert policy.draw_countdown(n, 1.0, 0.0) <= longest
