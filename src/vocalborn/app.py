@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from vocalborn import __version__
+from vocalborn.accounts.models import Role
 from vocalborn.accounts.routes import router as accounts_router
 from vocalborn.admin.schedules import router as admin_schedules_router
 from vocalborn.analysis.progress import ProgressPublisher
@@ -19,13 +20,16 @@ from vocalborn.analysis.routes import router as analysis_router
 from vocalborn.analytics.routes import router as analytics_router
 from vocalborn.config import Settings, get_settings
 from vocalborn.db import make_engine, make_session_factory
+from vocalborn.deps import SessionDep, user_from_token
 from vocalborn.errors import install_error_handlers, install_openapi_errors
 from vocalborn.limits import BodySizeLimit
 from vocalborn.maintenance.health import read_last_health
-from vocalborn.monitoring.health import check_database, check_redis, redis_client
+from vocalborn.monitoring.health import check_database, check_redis, readiness_body, redis_client
 from vocalborn.monitoring.install import install_live_and_ops, shutdown_live
 from vocalborn.practice.routes import router as practice_router
 from vocalborn.practice.storage import Storage
+from vocalborn.request_deadlines import BodyDeadline
+from vocalborn.security_headers import SecurityHeaders
 from vocalborn.web.routes import mount_web
 from vocalborn.worker.celery_app import create_celery
 
@@ -65,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_file_bytes=settings.MAX_AUDIO_FILE_SIZE)
+    app.add_middleware(BodyDeadline)  # slow request bodies -> 408 (issue 13)
+    app.add_middleware(SecurityHeaders)  # outermost: CSP & co. on every answer
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(accounts_router)
@@ -80,28 +86,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["health"])
-    async def readyz(request: Request) -> JSONResponse:
+    async def readyz(request: Request, db: SessionDep) -> JSONResponse:
+        """Which dependency is down, for everyone; details only for an admin's bearer token."""
+        state = request.app.state
         checks = [
-            await run_in_threadpool(check_database, request.app.state.engine),
-            await run_in_threadpool(check_redis, request.app.state.redis),
+            await run_in_threadpool(check_database, state.engine),
+            await run_in_threadpool(check_redis, state.redis),
         ]
-        body: dict[str, Any] = {
-            "status": "ready" if all(c.ok for c in checks) else "not_ready",
-            "checks": {
-                c.name: {"ok": c.ok, "detail": c.detail, "latency_ms": c.latency_ms} for c in checks
-            },
-        }
         # Extra information only: the periodic health_check job's last result (workers, AI).
-        if checks[1].ok:
-            body["last_health_check"] = await run_in_threadpool(
-                read_last_health, request.app.state.redis
-            )
-        down = [c.name for c in checks if not c.ok]
-        if down:
-            body["error"] = {"code": "not_ready", "message": f"Unavailable: {', '.join(down)}."}
-            return JSONResponse(body, status_code=503)
-        return JSONResponse(body)
+        last = await run_in_threadpool(read_last_health, state.redis) if checks[1].ok else None
+        detailed = checks[0].ok and await run_in_threadpool(_is_admin, request, db)
+        body = readiness_body(checks, last, detailed)
+        return JSONResponse(body, status_code=503 if "error" in body else 200)
 
     mount_web(app)
     install_openapi_errors(app)
     return app
+
+
+def _is_admin(request: Request, db: Session) -> bool:
+    """Whether the request carries a valid admin bearer token (never raises: /readyz is public
+    and a bad token only means "no details")."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return False
+    try:
+        return user_from_token(db, request.app.state.settings, token).role == Role.ADMIN
+    except Exception:  # invalid token, database trouble: no details, same as anonymous
+        return False

@@ -2,6 +2,9 @@
 
 SQLite is the embedded default: WAL mode so readers (the API) never wait on the writer (a
 worker), foreign keys on, and a busy timeout so short write bursts queue instead of failing.
+The database file holds password hashes and every learner's results, so it is created
+owner-only before SQLite first opens it (0600; SQLite gives its -wal/-shm files the same mode),
+in a 0700 directory when we create that too.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from vocalborn.private_files import create_private_file
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -79,8 +84,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        name = parsed.database
+        if name and name != ":memory:" and not name.startswith("file:"):  # file: URIs as given
+            create_private_file(Path(name))
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 15}, **kwargs
         )

@@ -16,6 +16,7 @@ import re
 import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
+from urllib.parse import unquote_plus
 
 from vocalborn.config import Settings
 
@@ -44,23 +45,47 @@ def unbind_task(tokens: tuple[Any, Any]) -> None:
     task_name_var.reset(tokens[1])
 
 
-_TOKEN = re.compile(r"((?:^|[?&])token=)[^&\s\"]+")
+# One query parameter: its separator, its (still percent-encoded) name, its value.
+_PARAM = re.compile(r"(?P<sep>[?&;])(?P<name>[^=&;\s\"#?]*)=(?P<value>[^&;\s\"#]*)")
+
+
+def _decoded(name: str) -> str:
+    """A parameter name as the server reads it: `tok%65n` and `%74oken` are `token` (decoded
+    until stable, so double encoding cannot hide one either)."""
+    for _ in range(3):
+        plain = unquote_plus(name)
+        if plain == name:
+            break
+        name = plain
+    return name.strip().lower()
 
 
 def redact(text: str) -> str:
-    """Access tokens sent as `?token=` (WebSocket, EventSource) never reach the logs."""
-    return _TOKEN.sub(r"\1***", text)
+    """Access tokens sent as `?token=` (WebSocket, EventSource) never reach the logs, however
+    the parameter's name is percent-encoded: the name is compared after decoding (issue 13).
+    Any parameter whose name contains "token" is masked."""
+
+    def mask(m: re.Match[str]) -> str:
+        if "token" not in _decoded(m.group("name")):
+            return m.group(0)
+        return f"{m.group('sep')}{m.group('name')}=***"
+
+    return _PARAM.sub(mask, text)
 
 
 class TaskContextFilter(logging.Filter):
     """Puts `task_id`, `task_name` and `worker` on every record (None outside a task), and
-    redacts `?token=` query parameters from access-log lines."""
+    redacts token query parameters from uvicorn's lines (access log: the path is an argument;
+    errors may quote it in the message)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name.startswith("uvicorn") and isinstance(record.args, tuple):
-            record.args = tuple(
-                redact(a) if isinstance(a, str) and "token=" in a else a for a in record.args
-            )
+        if record.name.startswith("uvicorn"):
+            if isinstance(record.args, tuple):
+                record.args = tuple(
+                    redact(a) if isinstance(a, str) and "=" in a else a for a in record.args
+                )
+            if isinstance(record.msg, str) and "=" in record.msg:
+                record.msg = redact(record.msg)
         if getattr(record, "task_id", None) is None:
             record.task_id = task_id_var.get() or _celery_task_id(record)
         if getattr(record, "task_name", None) is None:

@@ -5,13 +5,16 @@ from pydantic import ValidationError
 
 from vocalborn.config import ConfigError, Settings
 
+# A production-grade key (what `secrets.token_urlsafe(48)` gives); "x" * 40 is refused now.
+STRONG = "kJ3v9Qm_2xTz8LpW-4rNc7YbH1uSgE6oAiD0fVhR5tMwKqZyBnXa"
+
 
 def test_production_refuses_missing_or_default_secret() -> None:
     for secret in (None, "changeme", "secret", "short-but-not-default"):
         with pytest.raises(ValidationError, match="SECRET_KEY"):
             Settings(_env_file=None, ENVIRONMENT="production", SECRET_KEY=secret)  # type: ignore[call-arg]
-    ok = Settings(_env_file=None, ENVIRONMENT="production", SECRET_KEY="x" * 40)  # type: ignore[call-arg]
-    assert ok.secret_key == "x" * 40
+    ok = Settings(_env_file=None, ENVIRONMENT="production", SECRET_KEY=STRONG)  # type: ignore[call-arg]
+    assert ok.secret_key == STRONG
 
 
 def test_dev_generates_and_keeps_a_random_secret(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -33,7 +36,7 @@ def test_embedded_defaults_and_url_normalisation(tmp_path) -> None:  # type: ign
 
 
 def test_flower_auth_refused_in_production_without_strong_password() -> None:
-    base = {"ENVIRONMENT": "production", "SECRET_KEY": "y" * 40}
+    base = {"ENVIRONMENT": "production", "SECRET_KEY": STRONG}
     for auth in (None, "admin:vocalborn2024", "admin:short"):
         with pytest.raises(ConfigError):
             Settings(_env_file=None, FLOWER_BASIC_AUTH=auth, **base).require_flower_auth()  # type: ignore[call-arg, arg-type]

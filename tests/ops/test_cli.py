@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 import uuid
 from pathlib import Path
@@ -173,7 +174,7 @@ def test_flower_serves_our_queues_behind_basic_auth(live: Live, cli_env: dict[st
     from tests.support.procs import free_port
 
     # production refuses to start Flower without real credentials
-    prod = {**cli_env, "ENVIRONMENT": "production", "SECRET_KEY": "x" * 40}
+    prod = {**cli_env, "ENVIRONMENT": "production", "SECRET_KEY": secrets.token_urlsafe(48)}
     prod.pop("FLOWER_BASIC_AUTH", None)
     refused = vocalborn(prod, "flower", "--port", str(free_port()))
     assert refused.code == 2 and "FLOWER_BASIC_AUTH" in refused.err

@@ -8,8 +8,9 @@ Both follow the same protocol:
    confirm it;
 3. read the snapshot — the status endpoint's view, i.e. the row merged with the live hash — and
    send it (`{"type": "snapshot", ...}`); a terminal snapshot is sent and the stream ends;
-4. relay every change (`{"type": "update", ...}`: the worker's event) and end after a terminal
-   one. After a Redis reconnect the snapshot is read again (events may have been lost).
+4. relay every change (`{"type": "update", ...}`: the worker's event, its `error_message`
+   replaced by the learner's version as in the status view) and end after a terminal one.
+   After a Redis reconnect the snapshot is read again (events may have been lost).
 
 WebSocket close codes: 1000 after a terminal state, 1008 (policy violation) for a missing or bad
 token and for an unknown or foreign task alike (existence is not revealed), 1011 when live
@@ -39,7 +40,7 @@ from vocalborn.accounts.models import User
 from vocalborn.analysis.hub import CLOSED, RESYNC, HubUnavailable, LiveHub, Subscription, Update
 from vocalborn.analysis.progress import TERMINAL, events_channel
 from vocalborn.analysis.service import readable_task
-from vocalborn.analysis.views import task_status
+from vocalborn.analysis.views import public_error_message, task_status
 from vocalborn.config import Settings
 from vocalborn.deps import user_from_token
 from vocalborn.errors import AppError, NotFound, Unauthorized
@@ -146,7 +147,19 @@ async def _follow(
             continue
         assert isinstance(item, Update)
         if follower.accept(item.data):
-            yield item.text
+            yield _public_text(item)
+
+
+def _public_text(update: Update) -> str:
+    """The worker's event as a learner may see it: its error message (which can name the AI
+    service's URL or a host) replaced by the status view's public one (issue 13)."""
+    data = update.data
+    if data.get("error_message") is None:
+        return update.text
+    message = public_error_message(
+        data.get("error_type"), data.get("error_message"), data.get("status")
+    )
+    return json.dumps({**data, "error_message": message})
 
 
 # --- WebSocket -------------------------------------------------------------------------------

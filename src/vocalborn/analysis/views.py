@@ -3,10 +3,16 @@
 The database wins for finished tasks; while a task is processing, Redis' live hash wins for
 progress and current step (it changes between the row's step-boundary updates). If Redis is
 down the status is answered from the database alone.
+
+Error messages are stored as the worker wrote them, for the logs and operators: they may name
+the remote AI service's URL, a Redis host or a worker. Learners get `public_error_message`
+instead (issue 13): a fixed, actionable text per error class for infrastructure failures, and
+the analyser's own words — with any address scrubbed — for problems with their recording.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +33,50 @@ from vocalborn.analysis.queue_info import (
 from vocalborn.analysis.schemas import StatusOut
 from vocalborn.config import Settings
 from vocalborn.db import utcnow
+
+# Infrastructure failures: what happened, in words that name nothing internal.
+_PUBLIC_CAUSES = {
+    "network": "The analysis service could not be reached.",
+    "ai_service": "The analysis service ran into an internal problem.",
+    "timeout": "The analysis took too long.",
+    "worker_lost": "The analysis was interrupted several times.",
+}
+_UNKNOWN_CAUSE = "The analysis failed."
+_WILL_RETRY = " It will be tried again automatically; nothing needs to be done."
+_SUBMIT_AGAIN = (
+    " Submit the recording for analysis again later; if this keeps happening, tell your"
+    " therapist or the administrator."
+)
+_TIMEOUT_FAILED = " Try a shorter recording, or submit it again later."
+# The learner's own problems (the recording, the parameters): the message is for them.
+_LEARNER_CAUSES = frozenset({"file", "validation"})
+_ADDRESS = re.compile(
+    r"[a-z][a-z0-9+.-]*://\S+"  # URLs: http://ai:8001/v1, redis://cache:6379/0
+    r"|\b[\w.-]+@[\w.-]+"  # worker names (analysis@host), e-mail-like ids
+    r"|\b[\w.-]+:\d{2,5}\b"  # host:port
+    r"|(?<![\w.])/(?:[\w.-]+/)+[\w.-]*",  # absolute paths
+    re.IGNORECASE,
+)
+
+
+def scrub_addresses(text: str) -> str:
+    """`text` without URLs, host:port pairs, worker names and absolute paths."""
+    return _ADDRESS.sub("[internal]", text)
+
+
+def public_error_message(
+    error_type: str | None, message: str | None, status: TaskStatus | str | None
+) -> str | None:
+    """What a learner is told about a failed or retrying analysis (see module doc)."""
+    if message is None and error_type is None:
+        return None
+    if error_type in _LEARNER_CAUSES and message:
+        return scrub_addresses(message)
+    retrying = str(getattr(status, "value", status)) == TaskStatus.RETRY.value
+    cause = _PUBLIC_CAUSES.get(error_type or "", _UNKNOWN_CAUSE)
+    if retrying:
+        return cause + _WILL_RETRY
+    return cause + (_TIMEOUT_FAILED if error_type == "timeout" else _SUBMIT_AGAIN)
 
 
 @dataclass
@@ -107,7 +157,11 @@ def task_status(
     client: redis.Redis,
     task: AnalysisTask,
     estimator: Estimator | None = None,
+    *,
+    full_errors: bool = False,
 ) -> StatusOut:
+    """The status view; `error_message` is the learner's version unless `full_errors`
+    (operators, admins)."""
     est = estimator or Estimator(db, settings, client)
     progress, step, index = task.progress, task.current_step, None
     worker = task.worker_name
@@ -146,5 +200,7 @@ def task_status(
         max_retries=task.max_retries,
         next_retry_at=task.next_retry_at,
         error_type=task.error_type,
-        error_message=task.error_message,
+        error_message=task.error_message
+        if full_errors
+        else public_error_message(task.error_type, task.error_message, task.status),
     )

@@ -61,7 +61,8 @@ def _snapshot(o: Ops, task_id: uuid.UUID) -> dict[str, Any]:
 
     with o.session() as db:
         task = get_task(db, task_id)
-        return task_status(db, o.settings, o.live, task).model_dump(mode="json")
+        # operators read the full error text (URLs and hosts included), never the learner's
+        return task_status(db, o.settings, o.live, task, full_errors=True).model_dump(mode="json")
 
 
 def task(

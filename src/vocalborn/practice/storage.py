@@ -2,6 +2,10 @@
 
 Uploads are written to `tmp/` first and moved into place with an atomic rename, so a crash or a
 refused upload never leaves a half-written file where a row could point at it.
+
+Recordings are health data: every file is created 0600 and every directory we create 0700, by
+the call that creates them (the rename keeps the mode), so no other local user can read one
+even for a moment (issue 13). An existing STORAGE_DIR (an operator's volume) keeps its mode.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
+
+from vocalborn.private_files import make_private_dirs, open_private_new
 
 CHUNK = 1 << 16
 
@@ -27,7 +33,7 @@ class Storage:
         self.tmp_dir = self.root / "tmp"
 
     def ensure(self) -> None:
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self.tmp_dir)
 
     def path(self, relpath: str) -> Path:
         """Absolute path of a stored file; refuses anything that would leave the root."""
@@ -48,7 +54,7 @@ class Storage:
         tmp = self.tmp_dir / f"{uuid.uuid4().hex}.part"
         size = 0
         try:
-            with tmp.open("wb") as out:
+            with os.fdopen(open_private_new(tmp), "wb") as out:
                 while chunk := source.read(CHUNK):
                     size += len(chunk)
                     if size > max_bytes:
@@ -60,7 +66,7 @@ class Storage:
 
     def place(self, tmp: Path, relpath: str) -> Path:
         dest = self.path(relpath)
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(dest.parent)
         os.replace(tmp, dest)
         return dest
 
