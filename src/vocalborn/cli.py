@@ -40,6 +40,7 @@ def api(
 
     from vocalborn.logs import configure_logging
     from vocalborn.monitoring.metrics import share_api_metrics
+    from vocalborn.request_deadlines import uvicorn_http_protocol
 
     settings = load_settings()
     if migrate:
@@ -56,6 +57,10 @@ def api(
         log_level=settings.LOG_LEVEL.lower(),
         log_config=None,
         proxy_headers=True,
+        # slow clients: a deadline on request headers (our httptools protocol), idle
+        # keep-alive connections closed after 5 s; slow bodies: BodyDeadline (create_app)
+        http=uvicorn_http_protocol(),
+        timeout_keep_alive=5,
     )
 
 
@@ -120,6 +125,7 @@ def user_create(
 ) -> None:
     """Create an account (admins and therapists are made here or by an admin)."""
     from vocalborn.accounts.models import Role
+    from vocalborn.accounts.schemas import normalize_email
     from vocalborn.accounts.service import create_user
     from vocalborn.db import make_engine, make_session_factory, session_scope
     from vocalborn.errors import AppError
@@ -128,6 +134,13 @@ def user_create(
         role_value = Role(role)
     except ValueError as exc:
         console.print("[red]role must be client, therapist or admin[/red]")
+        raise typer.Exit(2) from exc
+    try:
+        email = normalize_email(email)  # the API's rule: login must accept what is created here
+    except ValueError as exc:
+        console.print(
+            f"[red]invalid e-mail {email!r}:[/red] {exc}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(2) from exc
     if len(password) < 8:
         console.print("[red]password must be at least 8 characters[/red]")

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from sqlalchemy import func, select
 
 from tests.chaos.conftest import live_stack
@@ -44,7 +43,7 @@ class PrivateRedis:
     def sync_every_write(self) -> None:
         # The devstack syncs every second; here every write, so a SIGKILL loses nothing by
         # design and the test can assert it without racing the fsync timer.
-        client = redis.Redis(port=self.server.port)
+        client = self.server.client(5)
         client.config_set("appendfsync", "always")
         client.close()
 
@@ -56,7 +55,8 @@ class PrivateRedis:
             self.server.stop()  # SHUTDOWN: flushes the append-only file
 
     def start_again(self) -> None:
-        self.server = redis_server.start(self.server.data_dir, port=self.server.port)
+        old = self.server
+        self.server = redis_server.start(old.data_dir, port=old.port, password=old.password)
         self.sync_every_write()
 
     def stop(self) -> None:

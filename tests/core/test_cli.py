@@ -3,14 +3,17 @@ on embedded SQLite, register, log in, start a session, upload a real recording."
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from tests.support.audio import tone_wav
 from tests.support.procs import child_env, free_port, http_ready, running, vocalborn_cmd, wait_for
+from vocalborn.accounts.schemas import LoginIn
 
 CREATE_ADMIN = [
     "user", "create", "--email", "boss@vocalborn.tw", "--name", "Boss", "--role", "admin",
@@ -103,3 +106,19 @@ def test_user_create_and_api_on_embedded_sqlite(
             assert abs(resp.json()["audio_duration"] - 2.0) < 0.05
     stored = list((tmp_path / "data" / "storage" / "recordings").rglob("*.wav"))
     assert len(stored) == 1
+
+
+def test_user_create_refuses_an_address_that_login_refuses(
+    tmp_path: Path, embedded_env: dict[str, str]
+) -> None:
+    assert run_cli(["db", "upgrade"], embedded_env, tmp_path).returncode == 0
+    with pytest.raises(ValidationError):  # the API's login schema refuses this address ...
+        LoginIn(email="admin@x.test", password="whatever")
+    args = [a if a != "boss@vocalborn.tw" else "admin@x.test" for a in CREATE_ADMIN]
+    refused = run_cli(args, embedded_env, tmp_path)  # ... so the CLI must not create it
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    message = " ".join(refused.stderr.split())
+    assert "invalid e-mail 'admin@x.test'" in message and "special-use" in message
+    assert "Traceback" not in refused.stderr
+    with sqlite3.connect(tmp_path / "data" / "vocalborn.db") as db:
+        assert db.execute("SELECT count(*) FROM users").fetchone() == (0,)

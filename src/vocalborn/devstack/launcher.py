@@ -5,6 +5,11 @@ append-only persistence. Children are started in their own process groups, their
 prefixed and streamed, and Ctrl-C/SIGTERM stops them all (workers before Redis, so nothing in
 flight is lost). If any child dies, the rest are stopped too: a half-running stack is worse than
 a clear failure.
+
+Once the API answers /readyz and a worker has a heartbeat, the stack's URLs (private Redis with
+its password, database, API) are published in DATA_DIR/stack.json for the other `vocalborn`
+commands (see `vocalborn.cli_common`); the file is removed when the stack stops. A second `up` on
+the same data directory is refused: it would share the SQLite file and the Redis directory.
 """
 
 from __future__ import annotations
@@ -16,12 +21,16 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
+from vocalborn.cli_common import read_stack, remove_stack, stack_path, write_stack
 from vocalborn.devstack import redis_server
+
+if TYPE_CHECKING:
+    from vocalborn.config import Settings
 
 COLOURS = {
     "api": "\033[36m",
@@ -74,8 +83,9 @@ class Stack:
             )
             child.pump.start()
 
-    def wait(self) -> int:
-        """Block until a signal or a child's death; returns the exit code for `up`."""
+    def wait(self, until_ready: Callable[[], bool] | None = None) -> int:
+        """Block until a signal or a child's death; returns the exit code for `up`.
+        `until_ready` is called on every round until it returns True."""
         while not self.stopping.is_set():
             for child in self.children:
                 assert child.process is not None
@@ -86,6 +96,8 @@ class Stack:
                         file=sys.stderr,
                     )
                     return 1
+            if until_ready is not None and until_ready():
+                until_ready = None
             self.stopping.wait(0.5)
         return 0
 
@@ -126,6 +138,14 @@ def run_stack(
     from vocalborn.config import Settings
     from vocalborn.migrate import upgrade
 
+    other = read_stack(data_dir)
+    if other is not None and other["pid"] != os.getpid():
+        print(
+            f"!! vocalborn up (pid {other['pid']}) already runs on {data_dir}; stop it first "
+            "or give this one another --data-dir",
+            file=sys.stderr,
+        )
+        return 1
     env = dict(env)
     env.setdefault("ENVIRONMENT", "dev")
     env["DATA_DIR"] = str(data_dir)
@@ -158,23 +178,69 @@ def run_stack(
         stack.stopping.set()
 
     previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    api_url = f"http://{shown}:{port}"
+    published = {
+        "pid": os.getpid(),
+        "api_url": api_url,
+        "flower_url": f"http://{shown}:{flower_port}" if flower else None,
+        "data_dir": str(data_dir),
+        "env": {
+            "CELERY_BROKER_URL": env["CELERY_BROKER_URL"],
+            "CELERY_RESULT_BACKEND": env["CELERY_RESULT_BACKEND"],
+            "DATABASE_URL": settings.database_url,
+            "ENVIRONMENT": env["ENVIRONMENT"],
+        },
+    }
+
+    def publish_when_ready() -> bool:
+        if not _stack_ready(api_url, settings):
+            return False
+        write_stack(data_dir, published)
+        print(f"   stack | ready; URLs for the other vocalborn commands in {stack_path(data_dir)}")
+        return True
+
     try:
         stack.start()
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        print(f"     api | http://{shown}:{port}/  (docs /docs, metrics /metrics)")
+        print(f"     api | {api_url}/  (docs /docs, metrics /metrics)")
         print(f"      db | {settings.database_url.split('@')[-1]}")
         print(f" metrics | worker: http://127.0.0.1:{env['WORKER_METRICS_PORT']}/metrics")
         if flower:
             print(f"  flower | http://{shown}:{flower_port}/")
         print("          Ctrl-C stops everything.")
-        code = stack.wait()
+        code = stack.wait(publish_when_ready)
     finally:
+        remove_stack(data_dir, os.getpid())  # first: no command should use a stopping stack
         stack.stop()
         if redis_proc is not None:
             redis_proc.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return code
+
+
+def _stack_ready(api_url: str, settings: Settings) -> bool:
+    """The API is ready (database and Redis) and a worker of the analysis queue has a heartbeat."""
+    import httpx
+    import redis
+
+    from vocalborn.redis_conn import connect
+    from vocalborn.worker.celery_app import ANALYSIS_QUEUE
+    from vocalborn.worker.registry import live_workers
+
+    try:
+        if httpx.get(f"{api_url}/readyz", timeout=2).status_code != 200:
+            return False
+    except httpx.HTTPError:
+        return False
+    client = connect(settings.progress_redis_url, settings.REDIS_SENTINEL_MASTER, timeout=2)
+    try:
+        workers = live_workers(client, settings.WORKER_HEARTBEAT_SECONDS)
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+    return any(ANALYSIS_QUEUE in w.queues for w in workers.values())
 
 
 def _settings_from(env: dict[str, str]) -> dict[str, str]:

