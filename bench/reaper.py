@@ -18,8 +18,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import redis
 from sqlalchemy import insert, select, text
+from tests.support.redis_counting import CountingRedis
 
 from bench.common import header, ms, report, stack
 from vocalborn.analysis.models import AnalysisTask, TaskStatus
@@ -29,27 +29,6 @@ from vocalborn.analysis.queue_info import broker_holds
 from vocalborn.analysis.reaper import BrokerSnapshot, Reaper
 from vocalborn.db import make_engine, make_session_factory, utcnow
 from vocalborn.worker.celery_app import QUEUES, create_celery
-
-
-class CountingRedis(redis.Redis):
-    """Counts round trips to Redis: single commands and pipeline executions."""
-
-    calls = 0
-
-    def execute_command(self, *args: Any, **options: Any) -> Any:
-        self.calls += 1
-        return super().execute_command(*args, **options)
-
-    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Any:
-        pipe = super().pipeline(transaction, shard_hint)
-        run = pipe.execute
-
-        def execute(raise_on_error: bool = True) -> Any:
-            self.calls += 1
-            return run(raise_on_error)
-
-        pipe.execute = execute  # type: ignore[method-assign]
-        return pipe
 
 
 def timed(runs: int, work: Callable[[], Any]) -> tuple[float, Any]:

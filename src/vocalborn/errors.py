@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -82,6 +83,19 @@ class ServiceUnavailable(AppError):
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **extra}}
+
+
+async def send_error_and_close(send: Any, status: int, code: str, message: str) -> None:
+    """The error shape sent straight from ASGI middleware (before FastAPI has the request),
+    closing the connection: the client's unread body must not be read as the next request."""
+    body = json.dumps(error_body(code, message)).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 _HTTP_CODES = {

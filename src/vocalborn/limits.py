@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from vocalborn.errors import send_error_and_close
 from vocalborn.practice.uploads import size_limit_message
 
 MULTIPART_SLACK = 64 * 1024  # multipart boundaries and headers around the file
@@ -57,23 +56,5 @@ class BodySizeLimit:
                 await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "error": {
-                    "code": "file_too_large",
-                    "message": size_limit_message(self.max_file_bytes),
-                }
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        message = size_limit_message(self.max_file_bytes)
+        await send_error_and_close(send, 413, "file_too_large", message)

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import json
 import logging
 import time
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vocalborn.errors import send_error_and_close
 
 log = logging.getLogger(__name__)
 
@@ -103,21 +104,7 @@ class BodyDeadline:
 
 
 async def _send_timeout(send: Send) -> None:
-    body = json.dumps(
-        {"error": {"code": "request_timeout", "message": BODY_TIMEOUT_MESSAGE}}
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 408,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_error_and_close(send, 408, "request_timeout", BODY_TIMEOUT_MESSAGE)
 
 
 def uvicorn_http_protocol() -> str:

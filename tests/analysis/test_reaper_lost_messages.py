@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import Backend
 from tests.maintenance import rows
+from tests.support.redis_counting import CountingRedis
 from vocalborn.analysis.models import AnalysisTask, TaskStatus
 from vocalborn.analysis.progress import ProgressPublisher
 from vocalborn.analysis.publish import send_analysis
@@ -32,27 +33,6 @@ from vocalborn.analysis.reaper import (
 from vocalborn.config import Settings
 from vocalborn.db import utcnow
 from vocalborn.worker.celery_app import ANALYSIS_QUEUE, QUEUES, create_celery
-
-
-class CountingRedis(redis.Redis):
-    """Counts round trips: single commands and pipeline executions."""
-
-    calls = 0
-
-    def execute_command(self, *args: Any, **options: Any) -> Any:
-        self.calls += 1
-        return super().execute_command(*args, **options)
-
-    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Any:
-        pipe = super().pipeline(transaction, shard_hint)
-        run = pipe.execute
-
-        def execute(raise_on_error: bool = True) -> Any:
-            self.calls += 1
-            return run(raise_on_error)
-
-        pipe.execute = execute  # type: ignore[method-assign]
-        return pipe
 
 
 def _broker_keys() -> list[str]:
