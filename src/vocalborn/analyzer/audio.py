@@ -23,10 +23,20 @@ import numpy as np
 from vocalborn.analysis.errors import AudioFileError
 from vocalborn.analyzer.constants import SAMPLE_RATE
 
-# The FFmpeg demuxers of the accepted formats (wav, mp3, flac, ogg, webm/matroska, m4a/mp4/mov,
-# aac); FFmpeg refuses to open a file whose probed format is none of them.
-DEMUXERS = ("wav", "mp3", "flac", "ogg", "matroska", "mov", "aac")
-ACCEPTED = "wav, mp3, m4a, aac, ogg, flac, webm"
+# The accepted formats and the one FFmpeg demuxer each is opened with. FFmpeg refuses to open a
+# file whose probed format is none of them (an HLS playlist, a concat list, an image...); the
+# API's upload check opens each sniffed format with exactly its demuxer.
+DEMUXER_OF_FORMAT = {
+    "wav": "wav",
+    "mp3": "mp3",
+    "m4a": "mov",
+    "aac": "aac",
+    "ogg": "ogg",
+    "flac": "flac",
+    "webm": "matroska",
+}
+DEMUXERS = tuple(dict.fromkeys(DEMUXER_OF_FORMAT.values()))
+ACCEPTED = ", ".join(DEMUXER_OF_FORMAT)
 # The default of the AUDIO_DECODE_TIMEOUT_SECONDS setting.
 DECODE_TIMEOUT_SECONDS = 10.0
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import av
 
+from vocalborn.analyzer.audio import DEMUXER_OF_FORMAT
+
 logging.getLogger("libav").setLevel(logging.CRITICAL)
 
 
@@ -59,15 +61,7 @@ def sniff_format(head: bytes) -> str | None:
 
 
 # The one FFmpeg demuxer each sniffed format is opened with (never FFmpeg's own probing).
-_DEMUXER = {
-    "wav": "wav",
-    "flac": "flac",
-    "ogg": "ogg",
-    "webm": "matroska",
-    "m4a": "mov",
-    "mp3": "mp3",
-    "aac": "aac",
-}
+_DEMUXER = DEMUXER_OF_FORMAT
 
 
 def probe(path: Path, allowed: tuple[str, ...], max_seconds: float, timeout: float) -> AudioInfo:
