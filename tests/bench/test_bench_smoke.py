@@ -31,6 +31,11 @@ EXPECTED = {
         "queued (nothing to do)",
         "recovery pass after FLUSHDB",
     ],
+    "bench.register": [
+        "baseline: PASSWORD_HASH_CONCURRENCY=40",
+        "API RSS peak during the burst",
+        "/auth/me during the burst p50 / max",
+    ],
 }
 
 

@@ -174,7 +174,11 @@ def test_each_failure_of_the_service_follows_the_retry_table(
 def test_circuit_breaker_opens_fails_fast_and_closes_after_its_cooldown(
     live: Live, events: EventLog, ai_url: str
 ) -> None:
-    cooldown = 3.0
+    # Shorter than the quickest the "up" task can spend its five retries (every countdown
+    # jittered down to its floor), so a trial after the cooldown is always among them.
+    network = policy_for("network")
+    quickest = sum(network.countdown(n, SCALE) for n in range(network.max_retries))
+    cooldown = 0.7 * quickest * (1 - RETRY_JITTER)
     live.start_worker("ai2", concurrency=1, **_remote_env(ai_url, threshold=3, cooldown=cooldown))
     _, headers = live.account()
     session: list[str] = []
