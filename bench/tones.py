@@ -57,8 +57,8 @@ def main() -> None:
     from vocalborn.config import Settings
 
     quick = "--quick" in sys.argv
-    sentences = SENTENCES[:2] if quick else SENTENCES
-    voices = list(VOICES)[:3] if quick else list(VOICES)
+    sentences = SENTENCES[:1] if quick else SENTENCES
+    voices = list(VOICES)[:2] if quick else list(VOICES)
     analyser = OfflineAnalyser(Settings(ENVIRONMENT="dev", SECRET_KEY=None), listen=False)
     work = Path(tempfile.mkdtemp(prefix="vocalborn-tones-"))
 
