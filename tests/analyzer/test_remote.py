@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import uvicorn
 
+from tests.support.served import serve
 from vocalborn.analysis.errors import (
     AIServiceError,
     AnalysisTimeout,
@@ -50,18 +50,9 @@ def _settings(url: str, key: str | None = KEY, read_timeout: float = 60.0) -> Se
 
 @pytest.fixture(scope="module")
 def service_url(analyser) -> Iterator[str]:
-    port = _free_port()
     app = create_ai_service_app(_settings("http://unused", KEY), analyser)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the AI service did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(app, log_level="warning") as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def _req(path: Path, ref: Path | None = None, language: str = "en") -> AnalysisRequest:

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import make_settings
-from tests.security.served import serve
+from tests.support.served import serve
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS
 from vocalborn.accounts.models import Role
 from vocalborn.accounts.service import create_user

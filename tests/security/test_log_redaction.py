@@ -21,7 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.conftest import make_settings
-from tests.security.served import serve
+from tests.support.served import serve
 from vocalborn import logs
 from vocalborn.accounts.models import Role
 from vocalborn.accounts.security import create_access_token

@@ -4,19 +4,16 @@ service) and the AI service endpoint open audio only with an allow-list of audio
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import av
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from tests.support.audio import encode, tone_wav
+from tests.support.served import serve
 from vocalborn.analysis.errors import AudioFileError
 from vocalborn.analyzer.audio import decode_audio
 from vocalborn.analyzer.offline import OfflineAnalyser
@@ -82,12 +79,6 @@ def test_upload_of_a_playlist_is_refused(
     assert not root.exists() or not [p for p in root.rglob("*") if p.is_file()]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _settings(url: str) -> Settings:
     return Settings(
         _env_file=None,
@@ -103,19 +94,10 @@ def _settings(url: str) -> Settings:
 @pytest.fixture(scope="module")
 def service_url() -> Iterator[str]:
     """The real AI service (without the second listener, which is not needed here)."""
-    port = _free_port()
     settings = _settings("http://unused")
     app = create_ai_service_app(settings, OfflineAnalyser(settings, listen=False))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the AI service did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(app, log_level="warning") as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.mark.parametrize("name", ["p.m3u8", "p.flac", "p"])

@@ -18,7 +18,7 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import StreamingResponse
 from websockets.sync.client import connect
 
-from tests.security.served import serve
+from tests.support.served import serve
 from vocalborn.errors import install_error_handlers
 from vocalborn.header_deadline import HeaderDeadlineProtocol
 from vocalborn.request_deadlines import BodyDeadline, uvicorn_http_protocol

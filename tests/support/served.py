@@ -1,5 +1,6 @@
-"""A real uvicorn server in a thread for the security tests: real sockets, real protocol
-classes, uvicorn's own access log (what an attacker's request really goes through)."""
+"""A real uvicorn server in a thread for tests: real sockets, real protocol classes, uvicorn's
+own access log (what an attacker's request really goes through); the AI service tests use it
+too."""
 
 from __future__ import annotations
 
