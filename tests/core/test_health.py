@@ -26,6 +26,10 @@ def test_readyz_names_what_is_down(settings: Settings) -> None:
     body = resp.json()
     assert not body["checks"]["redis"]["ok"] and not body["checks"]["database"]["ok"]
     assert "database" in body["error"]["message"] and "redis" in body["error"]["message"]
+    # anonymous callers learn what is down, never where (issue 13)
+    assert body["checks"] == {"database": {"ok": False}, "redis": {"ok": False}}
+    assert body["error"]["message"] == "Unavailable: database, redis."
+    assert "127.0.0.1" not in resp.text and "last_health_check" not in body
 
 
 def test_database_down_gives_503_not_500(settings: Settings) -> None:
