@@ -1,3 +1,3 @@
-from vocalborn.cli import main
+from vocalborn.cli.app import main
 
 main()

@@ -13,7 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from vocalborn import __version__
 from vocalborn.accounts.models import Role
 from vocalborn.accounts.routes import router as accounts_router
-from vocalborn.admin.schedules import router as admin_schedules_router
+from vocalborn.admin.routes import router as admin_router
+from vocalborn.analysis.live import router as live_router
 from vocalborn.analysis.progress import ProgressPublisher
 from vocalborn.analysis.published_marks import PublishedMarks
 from vocalborn.analysis.routes import router as analysis_router
@@ -29,6 +30,7 @@ from vocalborn.monitoring.install import install_live_and_ops, shutdown_live
 from vocalborn.practice.routes import router as practice_router
 from vocalborn.practice.storage import Storage
 from vocalborn.request_deadlines import BodyDeadline
+from vocalborn.schedules.routes import router as admin_schedules_router
 from vocalborn.security_headers import SecurityHeaders
 from vocalborn.web.routes import mount_web
 from vocalborn.worker.celery_app import create_celery
@@ -78,7 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.include_router(analysis_router)
     api.include_router(admin_schedules_router)
     api.include_router(analytics_router)
-    install_live_and_ops(app, api, settings)
+    api.include_router(live_router)
+    api.include_router(admin_router)
+    install_live_and_ops(app, settings)
     app.include_router(api)
 
     @app.get("/healthz", tags=["health"])

@@ -4,7 +4,6 @@ from vocalborn.accounts.models import Role, TherapistClient, User
 from vocalborn.analysis.models import AnalysisResult, AnalysisTask, TaskStatus
 from vocalborn.analytics.models import ErrorAnalytic
 from vocalborn.db import Base
-from vocalborn.maintenance.models import JobRun, PeriodicTask
 from vocalborn.practice.models import (
     Language,
     PracticeRecord,
@@ -12,6 +11,7 @@ from vocalborn.practice.models import (
     RecordStatus,
     Sentence,
 )
+from vocalborn.schedules.models import JobRun, PeriodicTask
 
 __all__ = [
     "AnalysisResult",

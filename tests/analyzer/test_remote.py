@@ -21,8 +21,8 @@ from vocalborn.analysis.errors import (
     ParameterError,
 )
 from vocalborn.analyzer.breaker import CircuitBreaker
+from vocalborn.analyzer.http_service import create_ai_service_app
 from vocalborn.analyzer.remote import RemoteAnalyser
-from vocalborn.analyzer.service import create_ai_service_app
 from vocalborn.analyzer.types import AnalysisRequest
 from vocalborn.config import Settings
 

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from vocalborn.accounts.models import Role
-from vocalborn.maintenance.models import JobRun
-from vocalborn.worker import schedules as svc
+from vocalborn.schedules import entries as svc
+from vocalborn.schedules.models import JobRun
 
 BASE = "/api/v1/admin/schedules"
 

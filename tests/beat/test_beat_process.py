@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from tests.beat.live import Live
 from tests.support.procs import REPO_ROOT, running, vocalborn_cmd, wait_for
-from vocalborn.maintenance.models import PeriodicTask
-from vocalborn.worker import schedules as svc
+from vocalborn.schedules import entries as svc
+from vocalborn.schedules.models import PeriodicTask
 
 pytestmark = pytest.mark.e2e
 METRICS = "vocalborn.health.refresh_queue_metrics"

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from vocalborn.config import Settings
-from vocalborn.worker import schedules as svc
+from vocalborn.schedules import entries as svc
 from vocalborn.worker.celery_app import create_celery
 
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -78,7 +78,7 @@ def test_invalid_entries_are_refused(db: Session, spec: svc.ScheduleSpec, messag
 def test_changes_move_the_stamp_but_beat_bookkeeping_does_not(db: Session) -> None:
     from sqlalchemy import update
 
-    from vocalborn.maintenance.models import PeriodicTask
+    from vocalborn.schedules.models import PeriodicTask
 
     empty = svc.schedule_stamp(db)
     svc.create_entry(

@@ -11,7 +11,7 @@ import pytest
 import typer
 import yaml
 
-from vocalborn.cli import app as cli_app
+from vocalborn.cli.app import app as cli_app
 from vocalborn.config import Settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"

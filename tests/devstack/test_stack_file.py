@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.procs import child_env, free_port, vocalborn_cmd
-from vocalborn.cli_common import read_stack, remove_stack, stack_path, write_stack
+from vocalborn.cli.common import read_stack, remove_stack, stack_path, write_stack
 
 
 def _run(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60) -> Any:

@@ -18,9 +18,9 @@ from vocalborn.analysis.progress import cancel_key, progress_key
 from vocalborn.config import Settings
 from vocalborn.db import utcnow
 from vocalborn.maintenance.cleanup import cleanup_expired
-from vocalborn.maintenance.models import JobRun
 from vocalborn.practice.models import PracticeRecord
 from vocalborn.practice.storage import Storage
+from vocalborn.schedules.models import JobRun
 
 
 def _file(storage: Storage, rel: str, age_seconds: float) -> Path:

@@ -15,8 +15,8 @@ from tests.support.procs import REPO_ROOT, celery_worker_cmd, running, wait_for
 from vocalborn.analysis.models import AnalysisTask, TaskStatus
 from vocalborn.db import utcnow
 from vocalborn.maintenance.health import read_last_health
-from vocalborn.maintenance.models import JobRun
-from vocalborn.worker import schedules as svc
+from vocalborn.schedules import entries as svc
+from vocalborn.schedules.models import JobRun
 from vocalborn.worker.registry import live_workers
 
 pytestmark = pytest.mark.e2e

@@ -17,7 +17,7 @@ from vocalborn.accounts.models import Role
 from vocalborn.analysis.hub import Update
 from vocalborn.analysis.live import _public_text
 from vocalborn.analysis.models import AnalysisTask, TaskStatus
-from vocalborn.analysis.views import public_error_message
+from vocalborn.analysis.status_view import public_error_message
 from vocalborn.maintenance.health import HEALTH_KEY
 from vocalborn.practice.models import PracticeRecord
 

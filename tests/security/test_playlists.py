@@ -16,9 +16,9 @@ from tests.support.audio import encode, tone_wav
 from tests.support.served import serve
 from vocalborn.analysis.errors import AudioFileError
 from vocalborn.analyzer.audio import decode_audio
+from vocalborn.analyzer.http_service import create_ai_service_app
 from vocalborn.analyzer.offline import OfflineAnalyser
 from vocalborn.analyzer.remote import API_KEY_HEADER, RemoteAnalyser
-from vocalborn.analyzer.service import create_ai_service_app
 from vocalborn.analyzer.types import AnalysisRequest
 from vocalborn.config import Settings
 

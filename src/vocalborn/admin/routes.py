@@ -1,6 +1,6 @@
 """`/api/v1/admin/...` (role admin): task statistics, cancel, retry, cleanup, workers, queues.
 
-Schedules (`/admin/schedules`) live in `admin/schedules.py` (periodic jobs)."""
+Schedules (`/admin/schedules`) live in `schedules/routes.py` (periodic jobs)."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ from vocalborn.accounts.models import User
 from vocalborn.analysis.hub import CLOSED, RESYNC, HubUnavailable, LiveHub, Subscription, Update
 from vocalborn.analysis.progress import TERMINAL, events_channel
 from vocalborn.analysis.service import readable_task
-from vocalborn.analysis.views import public_error_message, task_status
+from vocalborn.analysis.status_view import public_error_message, task_status
 from vocalborn.config import Settings
 from vocalborn.deps import user_from_token
 from vocalborn.errors import AppError, NotFound, Unauthorized

@@ -20,7 +20,7 @@ task. It is read BEFORE the rows are selected: a message consumed in between has
 claimed (`processing`), so it is not taken for lost. A re-publication racing a late message (a
 prefetched copy that outlived a FLUSHDB in a worker's memory) is harmless: the claim ignores a
 delivery of a finished task and the conditional save lets one delivery finish the row
-(analysis/steps.py). A Redis lock keeps two reapers from acting at once.
+(analysis/transitions.py). A Redis lock keeps two reapers from acting at once.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from celery import Celery, shared_task
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from vocalborn.analysis import steps
+from vocalborn.analysis import transitions
 from vocalborn.analysis.errors import ErrorType, policy_for, should_retry
 from vocalborn.analysis.models import AnalysisTask, TaskStatus
 from vocalborn.analysis.progress import ProgressEvent, ProgressPublisher
@@ -249,12 +249,12 @@ class Reaper:
             if should_retry(ErrorType.TIMEOUT, task.retry_count):
                 policy = policy_for(ErrorType.TIMEOUT)
                 countdown = policy.draw_countdown(task.retry_count, s.TASK_RETRY_DELAY_SCALE)
-                if steps.schedule_retry(
+                if transitions.schedule_retry(
                     db, task.task_id, "timeout", message, countdown, policy.max_retries
                 ) and send_analysis(self.celery, task.task_id, task.queue, countdown):
                     self.counts["retried"] += 1
                 return
-            if steps.fail(db, task.task_id, "timeout", message):
+            if transitions.fail(db, task.task_id, "timeout", message):
                 self._failed_event(task, "timeout", message)
 
     def _lost(self, task: AnalysisTask) -> None:
@@ -265,7 +265,7 @@ class Reaper:
                     f"{task.delivery_count} times; it was not tried again. Submit it again; "
                     "if this repeats, report it to the administrator."
                 )
-                if steps.fail(db, task.task_id, "worker_lost", message):
+                if transitions.fail(db, task.task_id, "worker_lost", message):
                     self._failed_event(task, "worker_lost", message)
                 return
             done = db.execute(

@@ -24,7 +24,7 @@ from vocalborn.analysis.schemas import (
     SubmitIn,
     SubmitOut,
 )
-from vocalborn.analysis.views import EstimateCache, Estimator, task_status
+from vocalborn.analysis.status_view import EstimateCache, Estimator, task_status
 from vocalborn.deps import (
     CurrentUser,
     SessionDep,

@@ -15,7 +15,7 @@ from vocalborn.accounts.models import User
 from vocalborn.accounts.service import can_read_user_data
 from vocalborn.analysis.models import ACTIVE_STATUSES, AnalysisTask, TaskStatus
 from vocalborn.analysis.schemas import SubmitIn
-from vocalborn.analysis.steps import set_record_status
+from vocalborn.analysis.transitions import set_record_status
 from vocalborn.config import Settings
 from vocalborn.db import utcnow
 from vocalborn.errors import AppError, Conflict, NotFound

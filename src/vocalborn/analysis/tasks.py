@@ -22,7 +22,7 @@ from celery import Task, shared_task
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 from sqlalchemy.exc import DBAPIError
 
-from vocalborn.analysis import steps
+from vocalborn.analysis import transitions
 from vocalborn.analysis.errors import (
     AIServiceError,
     AnalysisTimeout,
@@ -90,7 +90,7 @@ class AnalysisRun:
         if is_cancel_requested(self.ctx.redis, self.tid):
             raise TaskCancelled()
         with self.ctx.session_factory() as db:
-            if not steps.step(db, self.tid, progress, step):
+            if not transitions.step(db, self.tid, progress, step):
                 raise TaskCancelled()
         self.emit_processing(progress, step, index)
 
@@ -101,7 +101,7 @@ class AnalysisRun:
     def run(self) -> dict[str, Any]:
         settings = self.ctx.settings
         with self.ctx.session_factory() as db:
-            claim = steps.claim(db, self.tid, self.worker, settings.TASK_MAX_DELIVERIES)
+            claim = transitions.claim(db, self.tid, self.worker, settings.TASK_MAX_DELIVERIES)
         if claim.outcome == "skip":
             log.info("task %s already finished; delivery ignored", self.tid)
             return {"task_id": str(self.tid), "status": "skipped"}
@@ -119,7 +119,7 @@ class AnalysisRun:
             # `processing`, so it is the database's cancel check of this step.
             self.emit_processing(95, "saving", 4)
             with self.ctx.session_factory() as db:
-                if not steps.succeed(db, self.tid, report, time.monotonic() - clock):
+                if not transitions.succeed(db, self.tid, report, time.monotonic() - clock):
                     raise TaskCancelled()
             self.emit("success", 100, "done", 5)
             return {"task_id": str(self.tid), "status": "success"}
@@ -149,7 +149,7 @@ class AnalysisRun:
                 AIServiceError(f"The analyser failed ({type(exc).__name__}: {exc})."), claim
             )
 
-    def analyse(self, claim: steps.Claim) -> AnalysisReport:
+    def analyse(self, claim: transitions.Claim) -> AnalysisReport:
         # Loading is only a file check: announced, not recorded (the next boundary follows).
         self.emit_processing(20, "loading_audio", 2)
         storage = self.ctx.storage
@@ -178,7 +178,7 @@ class AnalysisRun:
         self.emit_processing(90, "analysed", 3)
         return report
 
-    def handle(self, exc: TaskError, claim: steps.Claim) -> dict[str, Any]:
+    def handle(self, exc: TaskError, claim: transitions.Claim) -> dict[str, Any]:
         settings = self.ctx.settings
         kind = exc.error_type
         message = exc.message
@@ -186,7 +186,7 @@ class AnalysisRun:
             policy = policy_for(kind)
             countdown = policy.draw_countdown(claim.retry_count, settings.TASK_RETRY_DELAY_SCALE)
             with self.ctx.session_factory() as db:
-                if not steps.schedule_retry(
+                if not transitions.schedule_retry(
                     db, self.tid, kind.value, message, countdown, policy.max_retries
                 ):
                     return {"task_id": str(self.tid), "status": "cancelled"}
@@ -215,7 +215,7 @@ class AnalysisRun:
             # Our table is the authority on how often; Celery only schedules the delivery.
             raise self.task.retry(countdown=countdown, max_retries=None)
         with self.ctx.session_factory() as db:
-            failed = steps.fail(db, self.tid, kind.value, message)
+            failed = transitions.fail(db, self.tid, kind.value, message)
         if failed:
             log.warning("task %s failed (%s): %s", self.tid, kind.value, message)
             self.emit("failure", 0, "failed", 0, error_type=kind.value, error_message=message)

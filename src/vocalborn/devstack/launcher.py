@@ -8,7 +8,7 @@ a clear failure.
 
 Once the API answers /readyz and a worker has a heartbeat, the stack's URLs (private Redis with
 its password, database, API) are published in DATA_DIR/stack.json for the other `vocalborn`
-commands (see `vocalborn.cli_common`); the file is removed when the stack stops. A second `up` on
+commands (see `vocalborn.cli.common`); the file is removed when the stack stops. A second `up` on
 the same data directory is refused: it would share the SQLite file and the Redis directory.
 """
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from vocalborn.cli_common import read_stack, remove_stack, stack_path, write_stack
+from vocalborn.cli.common import read_stack, remove_stack, stack_path, write_stack
 from vocalborn.devstack import redis_server
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ crash or restart loses no queued task.
 It asks for a random password (another local user could otherwise read or drop the queues). The
 password reaches redis-server through a 0600 config file deleted once the server answers, never
 its command line (`ps` shows that to everyone); the stack's processes get it in their URLs, and
-the other `vocalborn` commands from the stack file (see `vocalborn.cli_common`)."""
+the other `vocalborn` commands from the stack file (see `vocalborn.cli.common`)."""
 
 from __future__ import annotations
 

@@ -36,9 +36,9 @@ from vocalborn.analysis.models import AnalysisResult, AnalysisTask, TaskStatus
 from vocalborn.analysis.progress import cancel_key, progress_key
 from vocalborn.config import Settings
 from vocalborn.db import utcnow
-from vocalborn.maintenance.models import JobRun
 from vocalborn.practice.models import PracticeRecord, Sentence
 from vocalborn.practice.storage import Storage
+from vocalborn.schedules.models import JobRun
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The periodic jobs as Celery tasks (DESIGN §8). Names under `vocalborn.maintenance.*` route
 to the `maintenance` queue and `vocalborn.health.*` to `health` (celery_app.task_routes). Each
 is idempotent, has soft and hard time limits, returns a JSON summary (kept in `job_runs` by
-maintenance/runs.py) and logs it. The logic lives in the modules named in each docstring; these
+schedules/runs.py) and logs it. The logic lives in the modules named in each docstring; these
 wrappers only bind the worker's per-process resources (worker/context.py)."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any
 import redis
 from celery import shared_task
 
-import vocalborn.maintenance.runs  # noqa: F401  (connect the job-run recording signals)
+import vocalborn.schedules.runs  # noqa: F401  (connect the job-run recording signals)
 from vocalborn.config import Settings
 from vocalborn.redis_conn import connect
-from vocalborn.worker.schedules import (
+from vocalborn.schedules.entries import (
     AUTO_SUBMIT_RECORDED,
     CLEANUP_EXPIRED_TASKS,
     HEALTH_CHECK,

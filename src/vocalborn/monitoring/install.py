@@ -1,17 +1,15 @@
-"""Wire live progress, the admin API and Prometheus into the FastAPI app (one call from
-`create_app`), and close them at shutdown."""
+"""Wire live progress (the hub) and Prometheus into the FastAPI app (one call from `create_app`),
+and close them at shutdown. Routers are mounted in `app.py`, not here."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.responses import Response
 
-from vocalborn.admin.routes import router as admin_router
 from vocalborn.analysis.hub import LiveHub
-from vocalborn.analysis.live import router as live_router
 from vocalborn.config import Settings
 from vocalborn.logs import configure_logging
 from vocalborn.monitoring import worker_hooks  # noqa: F401  (publish timestamps for queue wait)
@@ -23,11 +21,9 @@ from vocalborn.monitoring.metrics import (
 )
 
 
-def install_live_and_ops(app: FastAPI, api: APIRouter, settings: Settings) -> None:
+def install_live_and_ops(app: FastAPI, settings: Settings) -> None:
     # every API process (uvicorn --workers spawns fresh ones) logs in LOG_FORMAT
     configure_logging(settings)
-    api.include_router(live_router)
-    api.include_router(admin_router)
     hub = LiveHub(settings.progress_redis_url, settings.REDIS_SENTINEL_MASTER)
     app.state.live_hub = hub
     if not settings.PROMETHEUS_ENABLED:

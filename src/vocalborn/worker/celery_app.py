@@ -95,9 +95,9 @@ def create_celery(settings: Settings) -> Celery:
         },
         worker_hijack_root_logger=False,
         worker_log_level=settings.CELERY_LOG_LEVEL,
-        # The schedule lives in the database (periodic_tasks; worker/schedules.py has the
-        # defaults), editable at run time; one beat fires (worker/leader.py).
-        beat_scheduler="vocalborn.worker.scheduler:DatabaseScheduler",
+        # The schedule lives in the database (periodic_tasks; schedules/entries.py has the
+        # defaults), editable at run time; one beat fires (schedules/leader.py).
+        beat_scheduler="vocalborn.schedules.scheduler:DatabaseScheduler",
         beat_max_loop_interval=5,
     )
     app.conf.include = list(TASK_MODULES)

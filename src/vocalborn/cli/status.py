@@ -8,9 +8,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from vocalborn.cli_common import load_settings
-from vocalborn.config import Settings
-from vocalborn.ops.connections import (
+from vocalborn.cli.common import load_settings
+from vocalborn.cli.connections import (
     FAILED,
     Ops,
     Unreachable,
@@ -20,6 +19,7 @@ from vocalborn.ops.connections import (
     ops,
     out,
 )
+from vocalborn.config import Settings
 
 
 def _status_data(o: Ops) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from vocalborn.analysis import steps
+from vocalborn.analysis import transitions
 from vocalborn.analysis.models import AnalysisResult, AnalysisTask, TaskStatus
 from vocalborn.analyzer.types import AnalysisReport
 from vocalborn.practice.models import PracticeRecord, RecordStatus
@@ -48,31 +48,31 @@ def test_claim_redelivery_poison_and_terminal(make_account, make_record, db: Ses
     owner = make_account()
     record = make_record(owner.user_id)
     task_id = _task(db, record, owner.user_id)
-    first = steps.claim(db, task_id, "w1@h", max_deliveries=2)
+    first = transitions.claim(db, task_id, "w1@h", max_deliveries=2)
     assert (first.outcome, first.delivery_count) == ("run", 1)
     assert first.audio_path == record.audio_path
     db.expire_all()
     assert db.get(PracticeRecord, record.practice_record_id).record_status == "AI_PROCESSING"
-    second = steps.claim(db, task_id, "w2@h", max_deliveries=2)  # redelivery after a crash
+    second = transitions.claim(db, task_id, "w2@h", max_deliveries=2)  # redelivery after a crash
     assert (second.outcome, second.delivery_count) == ("run", 2)
-    third = steps.claim(db, task_id, "w3@h", max_deliveries=2)
+    third = transitions.claim(db, task_id, "w3@h", max_deliveries=2)
     assert third.outcome == "poison"
     db.expire_all()
     task = db.get(AnalysisTask, task_id)
     assert (task.status, task.error_type) == (TaskStatus.FAILURE, "worker_lost")
     assert db.get(PracticeRecord, record.practice_record_id).record_status == "RECORDED"
-    assert steps.claim(db, task_id, "w4@h", max_deliveries=2).outcome == "skip"
+    assert transitions.claim(db, task_id, "w4@h", max_deliveries=2).outcome == "skip"
 
 
 def test_result_is_written_once(make_account, make_record, db: Session) -> None:  # type: ignore[no-untyped-def]
     owner = make_account()
     record = make_record(owner.user_id)
     task_id = _task(db, record, owner.user_id)
-    steps.claim(db, task_id, "w1@h", max_deliveries=3)
-    assert steps.succeed(db, task_id, _report(), 1.5)
-    assert not steps.succeed(db, task_id, _report(), 1.5)  # no longer processing
+    transitions.claim(db, task_id, "w1@h", max_deliveries=3)
+    assert transitions.succeed(db, task_id, _report(), 1.5)
+    assert not transitions.succeed(db, task_id, _report(), 1.5)  # no longer processing
     # even a second insert for the same task (a redelivery racing) leaves one row
-    steps._insert_result(
+    transitions._insert_result(
         db, {"result_id": uuid.uuid4(), "task_id": task_id, "detailed_analysis": {}}
     )
     db.commit()
@@ -81,15 +81,15 @@ def test_result_is_written_once(make_account, make_record, db: Session) -> None:
     assert float(result.overall_score) == 81.23
     db.expire_all()
     assert db.get(PracticeRecord, record.practice_record_id).record_status == "AI_ANALYZED"
-    assert steps.claim(db, task_id, "w2@h", max_deliveries=3).outcome == "skip"
+    assert transitions.claim(db, task_id, "w2@h", max_deliveries=3).outcome == "skip"
 
 
 def test_retry_and_cancel_win_over_the_worker(make_account, make_record, db: Session) -> None:  # type: ignore[no-untyped-def]
     owner = make_account()
     record = make_record(owner.user_id)
     task_id = _task(db, record, owner.user_id)
-    steps.claim(db, task_id, "w1@h", max_deliveries=3)
-    assert steps.schedule_retry(db, task_id, "network", "down", 30.0, 5)
+    transitions.claim(db, task_id, "w1@h", max_deliveries=3)
+    assert transitions.schedule_retry(db, task_id, "network", "down", 30.0, 5)
     db.expire_all()
     task = db.get(AnalysisTask, task_id)
     assert (task.status, task.retry_count, task.max_retries, task.delivery_count) == (
@@ -97,11 +97,11 @@ def test_retry_and_cancel_win_over_the_worker(make_account, make_record, db: Ses
     )  # fmt: skip
     assert task.next_retry_at is not None
     assert db.get(PracticeRecord, record.practice_record_id).record_status == "AI_QUEUED"
-    steps.claim(db, task_id, "w1@h", max_deliveries=3)
+    transitions.claim(db, task_id, "w1@h", max_deliveries=3)
     task.status = TaskStatus.CANCELLED  # the API cancelled it meanwhile
     db.commit()
-    assert not steps.step(db, task_id, 20, "loading_audio")
-    assert not steps.succeed(db, task_id, _report(), 1.0)
-    assert not steps.fail(db, task_id, "file", "x")
+    assert not transitions.step(db, task_id, 20, "loading_audio")
+    assert not transitions.succeed(db, task_id, _report(), 1.0)
+    assert not transitions.fail(db, task_id, "file", "x")
     db.expire_all()
     assert db.get(AnalysisTask, task_id).status == TaskStatus.CANCELLED

@@ -33,7 +33,7 @@ def up(
     data_dir: Path = typer.Option(None, help="default: DATA_DIR or ./.vocalborn"),
 ) -> None:
     """Start the API, a worker and beat (and Flower) on embedded defaults; Ctrl-C stops all."""
-    from vocalborn.cli_common import configured
+    from vocalborn.cli.common import configured
     from vocalborn.devstack.launcher import run_stack
     from vocalborn.devstack.redis_server import EmbeddedRedisError
 
@@ -90,7 +90,7 @@ def demo(
     timeout: float = typer.Option(600.0, help="seconds to wait for the analyses"),
 ) -> None:
     """Analyse the bundled English and Mandarin samples end to end and print the scores."""
-    from vocalborn.cli_common import adopt_stack
+    from vocalborn.cli.common import adopt_stack
     from vocalborn.devstack.demo import DemoError, run_demo
 
     proc = None

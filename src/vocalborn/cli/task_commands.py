@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from vocalborn.ops.connections import FAILED, USAGE, Ops, err, first_line, ops, out
+from vocalborn.cli.connections import FAILED, USAGE, Ops, err, first_line, ops, out
 
 
 def parse_task_id(value: str) -> uuid.UUID:
@@ -57,7 +57,7 @@ def test_roundtrip(
 
 def _snapshot(o: Ops, task_id: uuid.UUID) -> dict[str, Any]:
     from vocalborn.admin.service import get_task
-    from vocalborn.analysis.views import task_status
+    from vocalborn.analysis.status_view import task_status
 
     with o.session() as db:
         task = get_task(db, task_id)

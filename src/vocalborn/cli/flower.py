@@ -7,8 +7,8 @@ import sys
 
 import typer
 
-from vocalborn.cli_common import load_settings
-from vocalborn.ops.connections import USAGE, err
+from vocalborn.cli.common import load_settings
+from vocalborn.cli.connections import USAGE, err
 
 
 def flower(

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import typer
 
-from vocalborn.ops.flower import flower
-from vocalborn.ops.status import health, monitor, status
-from vocalborn.ops.tasks import cancel, cleanup, purge, retry, task, test_roundtrip
+from vocalborn.cli.flower import flower
+from vocalborn.cli.status import health, monitor, status
+from vocalborn.cli.task_commands import cancel, cleanup, purge, retry, task, test_roundtrip
 
 
 def register(app: typer.Typer) -> None:

@@ -1,6 +1,6 @@
 """The schedule beat follows: default entries, validation, seeding and next-run times.
 
-Entries live in `periodic_tasks` (maintenance/models.py). Everything that changes an entry goes
+Entries live in `periodic_tasks` (schedules/models.py). Everything that changes an entry goes
 through `create_entry` / `update_entry` / `set_enabled` / `delete_entry` here (admin API and CLI
 alike), which validate the input and bump `changed_at` so a running beat reloads within
 `BEAT_SCHEDULE_CHECK_SECONDS`.
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from vocalborn.db import utcnow
 from vocalborn.errors import AppError, Conflict, NotFound
-from vocalborn.maintenance.models import KIND_CRONTAB, KIND_INTERVAL, PeriodicTask
+from vocalborn.schedules.models import KIND_CRONTAB, KIND_INTERVAL, PeriodicTask
 from vocalborn.worker.celery_app import QUEUES, REAP_STUCK_TASKS
 
 CLEANUP_EXPIRED_TASKS = "vocalborn.maintenance.cleanup_expired_tasks"

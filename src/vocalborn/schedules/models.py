@@ -76,7 +76,7 @@ class PeriodicTask(Base):
 
 
 class JobRun(Base):
-    """One run of a maintenance/health job, written by worker signals (maintenance/runs.py)."""
+    """One run of a maintenance/health job, written by worker signals (schedules/runs.py)."""
 
     __tablename__ = "job_runs"
     __table_args__ = (

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
-from vocalborn.cli_common import load_settings
+from vocalborn.cli.common import load_settings
 from vocalborn.config import Settings
 
 OK, FAILED, USAGE, UNREACHABLE = 0, 1, 2, 3

@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from vocalborn.db import utcnow
-from vocalborn.maintenance.models import JobRun
+from vocalborn.schedules.models import JobRun
 
 log = logging.getLogger(__name__)
 JOB_PREFIXES = ("vocalborn.maintenance.", "vocalborn.health.")

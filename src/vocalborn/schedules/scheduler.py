@@ -13,7 +13,7 @@ entries, notice changes cheaply, persist `last_run_at`, and hold a leader lock.
 - Persistence: after each send, `last_run_at` and `total_run_count` are written for that row,
   so a restarted or newly elected beat continues where the last leader stopped (no catch-up
   burst, no crontab run lost or doubled across a restart).
-- Leader: `LeaderLock` (worker/leader.py). Every tick first renews or takes the lock; a
+- Leader: `LeaderLock` (schedules/leader.py). Every tick first renews or takes the lock; a
   follower logs "another beat holds the lock (...); waiting" and polls at a fraction of the
   lock ttl. On becoming leader the schedule is reloaded from the database, so the new leader
   sees the old leader's `last_run_at`. Before each send the lock is renewed again, so a beat
@@ -35,14 +35,14 @@ from sqlalchemy import select, update
 
 from vocalborn.config import Settings, get_settings
 from vocalborn.db import make_engine, make_session_factory, session_scope
-from vocalborn.maintenance.models import PeriodicTask
 from vocalborn.redis_conn import connect
-from vocalborn.worker.leader import LeaderLock
-from vocalborn.worker.schedules import (
+from vocalborn.schedules.entries import (
     celery_schedule,
     entry_options,
     schedule_stamp,
 )
+from vocalborn.schedules.leader import LeaderLock
+from vocalborn.schedules.models import PeriodicTask
 
 log = logging.getLogger("vocalborn.beat")
 

@@ -21,9 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from vocalborn.deps import AdminUser, SessionDep
 from vocalborn.errors import ServiceUnavailable
 from vocalborn.maintenance.health import read_last_health
-from vocalborn.maintenance.models import JobRun
-from vocalborn.maintenance.runs import last_runs, recent_runs
-from vocalborn.worker import schedules as svc
+from vocalborn.schedules import entries as svc
+from vocalborn.schedules.models import JobRun
+from vocalborn.schedules.runs import last_runs, recent_runs
 
 router = APIRouter(prefix="/admin", tags=["admin: schedules"])
 

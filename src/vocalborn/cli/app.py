@@ -7,11 +7,11 @@ import sys
 import typer
 from rich.console import Console
 
-from vocalborn.cli_common import load_settings
+from vocalborn.cli.common import load_settings
+from vocalborn.cli.ops import register as register_ops
+from vocalborn.cli.schedule import beat, schedule_app
+from vocalborn.cli.schedule import seed as seed_schedule
 from vocalborn.config import ConfigError, Settings
-from vocalborn.ops import register as register_ops
-from vocalborn.worker.schedule_cli import beat, schedule_app
-from vocalborn.worker.schedule_cli import seed as seed_schedule
 
 app = typer.Typer(
     help="VocalBorn Tasks: asynchronous speech analysis.",
@@ -162,7 +162,7 @@ def user_create(
 @app.command("ai-service")
 def ai_service(host: str = "127.0.0.1", port: int = 8001) -> None:
     """Serve the built-in offline analyser over HTTP (the remote AI service contract)."""
-    from vocalborn.analyzer.service import run_ai_service
+    from vocalborn.analyzer.http_service import run_ai_service
 
     settings = load_settings()
     if settings.ENVIRONMENT == "production" and not settings.AI_SERVICE_API_KEY:
@@ -173,7 +173,7 @@ def ai_service(host: str = "127.0.0.1", port: int = 8001) -> None:
 
 
 def _register_commands() -> None:
-    from vocalborn.devstack.cli import register as register_devstack
+    from vocalborn.cli.devstack import register as register_devstack
 
     register_devstack(app)
 

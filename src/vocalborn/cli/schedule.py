@@ -16,10 +16,10 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from vocalborn.cli_common import load_settings
+from vocalborn.cli.common import load_settings
 from vocalborn.config import Settings
 from vocalborn.errors import AppError
-from vocalborn.worker import schedules as svc
+from vocalborn.schedules import entries as svc
 
 schedule_app = typer.Typer(
     help="The periodic job schedule (Celery Beat, kept in the database).", no_args_is_help=True
@@ -229,7 +229,7 @@ def seed_cmd() -> None:
 @schedule_app.command("runs")
 def runs_cmd(job: str | None = typer.Option(None, "--job"), limit: int = 20) -> None:
     """Recent job runs (outcome, duration, summary)."""
-    from vocalborn.maintenance.runs import recent_runs
+    from vocalborn.schedules.runs import recent_runs
 
     with _db(load_settings()) as db:
         runs = recent_runs(db, job, limit)
@@ -259,7 +259,7 @@ def beat(
             err.print(f"seeded default schedule entries: {', '.join(added)}")
     celery = _celery()
     celery.Beat(
-        scheduler="vocalborn.worker.scheduler:DatabaseScheduler",
+        scheduler="vocalborn.schedules.scheduler:DatabaseScheduler",
         loglevel=loglevel,
         max_interval=min(settings.BEAT_SCHEDULE_CHECK_SECONDS, settings.BEAT_LOCK_TTL_SECONDS / 3),
     ).run()
