@@ -32,7 +32,8 @@ from vocalborn.analysis.reaper import (
 )
 from vocalborn.config import Settings
 from vocalborn.db import utcnow
-from vocalborn.worker.celery_app import ANALYSIS_QUEUE, QUEUES, create_celery
+from vocalborn.worker.celery_app import create_celery
+from vocalborn.worker.names import ANALYSIS_QUEUE, QUEUES
 
 
 def _broker_keys() -> list[str]:

@@ -45,7 +45,7 @@ from vocalborn.analyzer.errors import ErrorType
 from vocalborn.config import Settings
 from vocalborn.db import utcnow
 from vocalborn.redis_conn import connect
-from vocalborn.worker.celery_app import QUEUES, REAP_STUCK_TASKS
+from vocalborn.worker.names import QUEUES, REAP_STUCK_TASKS
 from vocalborn.worker.registry import live_workers
 
 log = logging.getLogger(__name__)

@@ -27,8 +27,8 @@ from vocalborn.analysis.progress import TOTAL_STEPS, ProgressEvent, is_cancel_re
 from vocalborn.analyzer.errors import AIServiceError, AnalysisTimeout, AudioFileError, TaskError
 from vocalborn.analyzer.types import AnalysisReport, AnalysisRequest
 from vocalborn.errors import is_database_outage
-from vocalborn.worker.celery_app import ANALYZE_AUDIO
 from vocalborn.worker.context import WorkerContext, get_context
+from vocalborn.worker.names import ANALYZE_AUDIO
 
 log = logging.getLogger(__name__)
 # Backoff of a delivery that met a database outage: 1, 2, 4 ... seconds, at most this.
