@@ -28,7 +28,8 @@ from vocalborn.analysis.publish import send_analysis
 from vocalborn.analysis.queue_info import broker_holds
 from vocalborn.analysis.reaper import BrokerSnapshot, Reaper
 from vocalborn.db import make_engine, make_session_factory, utcnow
-from vocalborn.worker.celery_app import QUEUES, create_celery
+from vocalborn.worker.celery_app import create_celery
+from vocalborn.worker.names import QUEUES
 
 
 def timed(runs: int, work: Callable[[], Any]) -> tuple[float, Any]:

@@ -20,6 +20,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from vocalborn.analysis.retry import longest_countdown
+
 AUDIO_FORMATS = ("wav", "mp3", "m4a", "aac", "ogg", "flac", "webm")
 # Values that must never protect a production deployment.
 KNOWN_DEFAULT_SECRETS = frozenset(
@@ -62,17 +64,6 @@ def secret_key_problem(key: str | None) -> str | None:
             "secrets; print(secrets.token_urlsafe(48))'."
         )
     return None
-
-
-def longest_retry_countdown(scale: float) -> float:
-    """The longest countdown of DESIGN §4's retry table, scaled (ETA messages wait unacked).
-    Jitter only shortens a countdown (analysis/errors.py), so this stays the bound."""
-    from vocalborn.analysis.errors import RETRY_POLICIES
-
-    return max(
-        (p.countdown(p.max_retries - 1, scale) for p in RETRY_POLICIES.values() if p.max_retries),
-        default=0.0,
-    )
 
 
 class ConfigError(RuntimeError):
@@ -215,7 +206,7 @@ class Settings(BaseSettings):
                 raise ValueError(problem)
         if self.CELERY_TASK_SOFT_TIME_LIMIT >= self.CELERY_TASK_TIME_LIMIT:
             raise ValueError("CELERY_TASK_SOFT_TIME_LIMIT must be below CELERY_TASK_TIME_LIMIT.")
-        longest = self.CELERY_TASK_TIME_LIMIT + longest_retry_countdown(self.TASK_RETRY_DELAY_SCALE)
+        longest = self.CELERY_TASK_TIME_LIMIT + longest_countdown(self.TASK_RETRY_DELAY_SCALE)
         if longest >= self.CELERY_VISIBILITY_TIMEOUT:
             raise ValueError(
                 f"CELERY_VISIBILITY_TIMEOUT ({self.CELERY_VISIBILITY_TIMEOUT}s) must exceed the "

@@ -18,7 +18,7 @@ from vocalborn.practice.models import (
     RecordStatus,
     Sentence,
 )
-from vocalborn.worker.celery_app import QUEUES
+from vocalborn.worker.names import QUEUES
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """The reaper against real Redis and real Celery messages: a `pending` or `retry` row whose
 message the broker lost is re-published once per pass, a row whose message is queued (any
 priority), reserved (`unacked`) or not yet due is left alone, and a pass reads the broker in one
-round trip however many rows wait."""
+round trip however many rows wait. A `processing` row the hard time limit killed is a `timeout`,
+retried or failed by the same decision as the task's (analysis/retry.py)."""
 
 from __future__ import annotations
 
@@ -30,9 +31,14 @@ from vocalborn.analysis.reaper import (
     message_task_id,
     queue_keys,
 )
+from vocalborn.analysis.retry import RETRY_JITTER, policy_for
 from vocalborn.config import Settings
 from vocalborn.db import utcnow
-from vocalborn.worker.celery_app import ANALYSIS_QUEUE, QUEUES, create_celery
+from vocalborn.models import PracticeRecord
+from vocalborn.practice.models import RecordStatus
+from vocalborn.worker.celery_app import create_celery
+from vocalborn.worker.names import ANALYSIS_QUEUE, QUEUES
+from vocalborn.worker.registry import WORKERS_KEY, Heartbeat
 
 
 def _broker_keys() -> list[str]:
@@ -188,3 +194,47 @@ def test_a_pass_resends_at_most_its_share_oldest_first(
     assert _reaper(settings, backend, celery, broker).run()["republished"] == 2
     assert _reaper(settings, backend, celery, broker).run()["republished"] == 1
     assert sorted(_queued_ids(broker)) == sorted(lost)
+
+
+def test_a_run_the_hard_limit_killed_is_retried_per_the_timeout_policy_then_failed(
+    backend: Backend, db: Session, settings: Settings, celery: Celery, broker: CountingRedis
+) -> None:
+    # Started before the hard limit (plus grace) on a worker that is still alive, message gone:
+    # the hard limit killed it. With retries left: `retry` after a jittered timeout countdown
+    # and an ETA message; out of retries: `failure`, the recording ready again.
+    s = settings
+    started = utcnow() - timedelta(
+        seconds=s.CELERY_TASK_TIME_LIMIT + s.WORKER_HEARTBEAT_SECONDS * 3 + 60
+    )
+    learner = rows.user(db)
+    ps = rows.session(db, learner)
+    policy = policy_for("timeout")
+
+    def stuck(retries_done: int) -> uuid.UUID:
+        rec = rows.record(db, ps, rows.sentence(db), status=RecordStatus.AI_PROCESSING)
+        t = rows.task(db, rec, learner, TaskStatus.PROCESSING)
+        t.started_at, t.worker_name, t.retry_count = started, "w1@reaper-test", retries_done
+        return t.task_id
+
+    retried, exhausted = stuck(0), stuck(policy.max_retries)
+    db.commit()
+    Heartbeat(broker, "w1@reaper-test", 1, [ANALYSIS_QUEUE], s.WORKER_HEARTBEAT_SECONDS).beat()
+    try:
+        before = utcnow()
+        counts = _reaper(settings, backend, celery, broker).run()
+        after = utcnow()
+    finally:
+        broker.hdel(WORKERS_KEY, "w1@reaper-test")
+    assert (counts["retried"], counts["republished"]) == (1, 0)
+    db.expire_all()
+    row = db.get(AnalysisTask, retried)
+    assert row is not None and row.status == TaskStatus.RETRY and row.error_type == "timeout"
+    assert (row.retry_count, row.max_retries) == (1, policy.max_retries)
+    table = timedelta(seconds=policy.countdown(0, s.TASK_RETRY_DELAY_SCALE))
+    assert row.next_retry_at is not None
+    assert before + table * (1 - RETRY_JITTER) <= row.next_retry_at <= after + table
+    assert _queued_ids(broker) == [str(retried)]  # the delivery, due after the countdown
+    row = db.get(AnalysisTask, exhausted)
+    assert row is not None and row.status == TaskStatus.FAILURE and row.error_type == "timeout"
+    rec = db.get(PracticeRecord, row.practice_record_id)
+    assert rec is not None and rec.record_status == RecordStatus.RECORDED

@@ -1,16 +1,24 @@
-"""Retry countdowns carry bounded jitter (analysis/errors.py), as properties: every drawn
+"""Retry countdowns carry bounded jitter (analysis/retry.py), as properties: every drawn
 countdown lies in [(1 - RETRY_JITTER) x d, d] for the table's delay d, and a fleet of retries of
-the same class and attempt does not come back in lockstep."""
+the same class and attempt does not come back in lockstep. `decide`, the one retry decision of
+the task and the reaper, follows DESIGN §4's table."""
 
 from __future__ import annotations
 
+import itertools
 import random
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vocalborn.analysis.errors import RETRY_JITTER, RETRY_POLICIES, ErrorType, jittered
-from vocalborn.config import longest_retry_countdown
+from vocalborn.analysis.retry import (
+    RETRY_JITTER,
+    RETRY_POLICIES,
+    decide,
+    jittered,
+    longest_countdown,
+)
+from vocalborn.analyzer.errors import ErrorType
 
 RETRYABLE = [k for k, p in RETRY_POLICIES.items() if p.max_retries]
 delays = st.floats(min_value=0.0, max_value=1e6, allow_nan=False)
@@ -64,7 +72,37 @@ def test_the_default_draw_is_random_and_never_above_the_table() -> None:
 def test_the_visibility_timeout_bound_still_holds_with_jitter() -> None:
     # The settings check "visibility timeout > hard limit + longest countdown" uses the table's
     # delays; a jittered countdown never exceeds them.
-    longest = longest_retry_countdown(1.0)
+    longest = longest_countdown(1.0)
     for policy in RETRY_POLICIES.values():
         for n in range(policy.max_retries):
             assert policy.draw_countdown(n, 1.0, 0.0) <= longest
+
+
+def test_decide_follows_the_table() -> None:
+    # Every class, attempt, scale and draw of a grid (pure, so exhaustive and instant).
+    for kind, retries, scale, draw in itertools.product(
+        ErrorType, range(8), (0.0, 0.2, 1.0, 3.0), (0.0, 0.37, 1.0)
+    ):
+        policy = RETRY_POLICIES[kind]
+        decision = decide(kind.value, retries, scale, draw)
+        if retries >= policy.max_retries:  # out of retries, or a class never retried
+            assert decision is None
+            continue
+        assert decision is not None and decision.max_retries == policy.max_retries
+        assert decision.countdown == policy.draw_countdown(retries, scale, draw)
+
+
+def test_the_design_table() -> None:
+    # DESIGN §4: network 30, 60, 120… s x5; ai_service 60 s x3; timeout 120 s x2; file and
+    # validation never. `decide` with draw 0 gives the table's own delays.
+    def delays(kind: ErrorType) -> list[float]:
+        out, n = [], 0
+        while (d := decide(kind, n, 1.0, 0.0)) is not None:
+            out.append(d.countdown)
+            n += 1
+        return out
+
+    assert delays(ErrorType.NETWORK) == [30, 60, 120, 240, 480]
+    assert delays(ErrorType.AI_SERVICE) == [60, 60, 60]
+    assert delays(ErrorType.TIMEOUT) == [120, 120]
+    assert delays(ErrorType.FILE) == delays(ErrorType.VALIDATION) == []

@@ -8,8 +8,8 @@ import av
 import numpy as np
 import pytest
 
-from vocalborn.analysis.errors import AudioFileError, ErrorType, ParameterError
 from vocalborn.analyzer.audio import decode_audio
+from vocalborn.analyzer.errors import AudioFileError, ErrorType, ParameterError
 from vocalborn.analyzer.offline import OfflineAnalyser
 from vocalborn.analyzer.types import AnalysisRequest
 

@@ -222,7 +222,7 @@ def test_hum_noise_and_silence_are_never_heard_as_a_sentence(
 ):
     import soundfile as sf
 
-    from vocalborn.analysis.errors import AudioFileError
+    from vocalborn.analyzer.errors import AudioFileError
     from vocalborn.analyzer.listener import NO_SPEECH
 
     path = audio_dir / f"listen_{effect[0]}_{volume}.wav"

@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 
 from tests.support.served import serve
-from vocalborn.analysis.errors import (
+from vocalborn.analyzer.breaker import CircuitBreaker
+from vocalborn.analyzer.errors import (
     AIServiceError,
     AnalysisTimeout,
     AudioFileError,
     NetworkError,
     ParameterError,
 )
-from vocalborn.analyzer.breaker import CircuitBreaker
 from vocalborn.analyzer.http_service import create_ai_service_app
 from vocalborn.analyzer.remote import RemoteAnalyser
 from vocalborn.analyzer.types import AnalysisRequest

@@ -24,8 +24,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.e2e.harness import WORKER_ENV, EventLog, Live
-from vocalborn.analysis.errors import RETRY_JITTER, policy_for
 from vocalborn.analysis.models import AnalysisResult
+from vocalborn.analysis.retry import RETRY_JITTER, policy_for
 from vocalborn.analyzer.types import AnalysisReport
 
 SCALE = float(WORKER_ENV["TASK_RETRY_DELAY_SCALE"])

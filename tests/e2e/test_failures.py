@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from tests.e2e.harness import WORKER_ENV, EventLog, Live, wait_for
 from tests.support.analysers import read_attempts
-from vocalborn.analysis.errors import RETRY_JITTER, policy_for
 from vocalborn.analysis.models import AnalysisResult, AnalysisTask
+from vocalborn.analysis.retry import RETRY_JITTER, policy_for
 
 SCALE = float(WORKER_ENV["TASK_RETRY_DELAY_SCALE"])
 

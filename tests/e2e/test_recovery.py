@@ -17,7 +17,8 @@ from tests.e2e.harness import WORKER_ENV, Live, wait_for
 from tests.support.analysers import read_attempts
 from vocalborn.analysis.models import AnalysisResult, AnalysisTask
 from vocalborn.app import create_app
-from vocalborn.worker.celery_app import REAP_STUCK_TASKS, create_celery
+from vocalborn.worker.celery_app import create_celery
+from vocalborn.worker.names import REAP_STUCK_TASKS
 
 SMALL = {k: v for k, v in WORKER_ENV.items() if k not in ("ENVIRONMENT", "SECRET_KEY")}
 

@@ -17,6 +17,7 @@ from vocalborn.db import utcnow
 from vocalborn.maintenance.health import read_last_health
 from vocalborn.schedules import entries as svc
 from vocalborn.schedules.models import JobRun
+from vocalborn.worker import names
 from vocalborn.worker.registry import live_workers
 
 pytestmark = pytest.mark.e2e
@@ -35,7 +36,7 @@ def test_jobs_run_in_a_worker_and_every_run_is_recorded(live: Live, live_api) ->
         svc.create_entry(
             db,
             "broken",
-            svc.ScheduleSpec(svc.REFRESH_QUEUE_METRICS, 3600.0, kwargs={"bogus": 1}),
+            svc.ScheduleSpec(names.REFRESH_QUEUE_METRICS, 3600.0, kwargs={"bogus": 1}),
             set(svc.JOB_NAMES),
         )
         learner = rows.user(db)
@@ -87,8 +88,8 @@ def test_jobs_run_in_a_worker_and_every_run_is_recorded(live: Live, live_api) ->
 
     jobs = client.get("/api/v1/admin/jobs", headers=headers).json()
     last = jobs["last_runs"]
-    assert last[svc.HEALTH_CHECK]["outcome"] == "success"
-    assert last[svc.REFRESH_QUEUE_METRICS]["outcome"] == "failure"
-    assert last[svc.CLEANUP_EXPIRED_TASKS]["summary"]["tasks"] == 1
+    assert last[names.HEALTH_CHECK]["outcome"] == "success"
+    assert last[names.REFRESH_QUEUE_METRICS]["outcome"] == "failure"
+    assert last[names.CLEANUP_EXPIRED_TASKS]["summary"]["tasks"] == 1
     assert len(jobs["recent_runs"]) == 5
     assert jobs["health"]["status"] == "ok"

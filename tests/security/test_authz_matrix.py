@@ -30,7 +30,7 @@ from vocalborn.accounts.service import link_client
 from vocalborn.analysis.models import AnalysisResult, AnalysisTask, TaskStatus
 from vocalborn.db import make_session_factory, utcnow
 from vocalborn.practice.models import PracticeRecord, RecordStatus, Sentence
-from vocalborn.worker.celery_app import REAP_STUCK_TASKS
+from vocalborn.worker.names import REAP_STUCK_TASKS
 
 pytestmark = pytest.mark.e2e
 

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from vocalborn.accounts.models import Role
-from vocalborn.worker.celery_app import REAP_STUCK_TASKS
+from vocalborn.worker.names import REAP_STUCK_TASKS
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 NUL = "a\u0000b"

@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.support.audio import tone_wav
-from vocalborn.analysis.errors import AudioFileError
 from vocalborn.analyzer.audio import decode_audio
+from vocalborn.analyzer.errors import AudioFileError
 from vocalborn.config import Settings
 from vocalborn.models import PracticeRecord
 

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 
 from tests.support.audio import encode, tone_wav
 from tests.support.served import serve
-from vocalborn.analysis.errors import AudioFileError
 from vocalborn.analyzer.audio import decode_audio
+from vocalborn.analyzer.errors import AudioFileError
 from vocalborn.analyzer.http_service import create_ai_service_app
 from vocalborn.analyzer.offline import OfflineAnalyser
 from vocalborn.analyzer.remote import API_KEY_HEADER, RemoteAnalyser

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from vocalborn.analysis.errors import (
+from vocalborn.analyzer.errors import (
     AIServiceError,
     AnalysisTimeout,
     AudioFileError,

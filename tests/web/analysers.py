@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from tests.support.analysers import SleepyAnalyser
-from vocalborn.analysis.errors import AudioFileError
+from vocalborn.analyzer.errors import AudioFileError
 from vocalborn.analyzer.types import AnalysisReport, AnalysisRequest, ProgressCallback
 
 PACE = {"sleep": 4.0, "steps": 8}

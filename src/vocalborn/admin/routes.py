@@ -15,6 +15,7 @@ from vocalborn.analysis.models import TaskStatus
 from vocalborn.analysis.queue_info import queue_position
 from vocalborn.deps import AdminUser, SessionDep, SettingsDep, celery_of, progress_of
 from vocalborn.errors import ServiceUnavailable
+from vocalborn.worker.names import CLEANUP_EXPIRED_TASKS, MAINTENANCE_QUEUE
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
@@ -85,7 +86,9 @@ def cleanup(_: AdminUser, request: Request) -> CleanupOut:
         raise ServiceUnavailable(
             "The task queue is unavailable; try again shortly.", code="redis_unavailable"
         ) from exc
-    return CleanupOut(celery_task_id=task_id, task_name=service.CLEANUP_TASK, queue="maintenance")
+    return CleanupOut(
+        celery_task_id=task_id, task_name=CLEANUP_EXPIRED_TASKS, queue=MAINTENANCE_QUEUE
+    )
 
 
 @router.get("/workers")

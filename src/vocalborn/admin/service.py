@@ -14,9 +14,7 @@ from vocalborn.analysis.models import AnalysisTask
 from vocalborn.analysis.progress import ProgressPublisher
 from vocalborn.analysis.publish import announce_cancel, publish_committed
 from vocalborn.errors import NotFound
-from vocalborn.worker.celery_app import MAINTENANCE_QUEUE
-
-CLEANUP_TASK = "vocalborn.maintenance.cleanup_expired_tasks"
+from vocalborn.worker.names import CLEANUP_EXPIRED_TASKS, MAINTENANCE_QUEUE
 
 
 def get_task(db: Session, task_id: uuid.UUID) -> AnalysisTask:
@@ -51,5 +49,5 @@ def retry_task(
 
 def request_cleanup(celery: Celery) -> str:
     """Queue the maintenance job that removes expired tasks, results and orphaned files."""
-    result = celery.send_task(CLEANUP_TASK, queue=MAINTENANCE_QUEUE)
+    result = celery.send_task(CLEANUP_EXPIRED_TASKS, queue=MAINTENANCE_QUEUE)
     return str(result.id)

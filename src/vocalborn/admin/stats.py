@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from vocalborn.analysis.models import AnalysisTask, TaskStatus
 from vocalborn.analysis.progress import progress_key
 from vocalborn.db import utcnow
-from vocalborn.worker.celery_app import QUEUES
+from vocalborn.worker.names import QUEUES
 from vocalborn.worker.registry import live_workers
 
 log = logging.getLogger(__name__)

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vocalborn.db import Base, UTCDateTime, str_enum, utcnow
+from vocalborn.worker.names import ANALYSIS_QUEUE
 
 # JSONB on PostgreSQL (indexable, compact), plain JSON text on SQLite.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -69,7 +70,7 @@ class AnalysisTask(Base):
     )
     task_type: Mapped[str] = mapped_column(String(50), default="audio_analysis")
     task_params: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    queue: Mapped[str] = mapped_column(String(50), default="ai_analysis")
+    queue: Mapped[str] = mapped_column(String(50), default=ANALYSIS_QUEUE)
     worker_name: Mapped[str | None] = mapped_column(String(200))
     # Set once the message is handed to the broker; NULL rows are re-published by the reaper.
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -20,7 +20,7 @@ from vocalborn.analysis.models import AnalysisTask
 from vocalborn.analysis.progress import ProgressEvent, ProgressPublisher
 from vocalborn.analysis.published_marks import PublishedMarks
 from vocalborn.db import utcnow
-from vocalborn.worker.celery_app import ANALYZE_AUDIO
+from vocalborn.worker.names import ANALYZE_AUDIO
 
 log = logging.getLogger(__name__)
 

@@ -37,15 +37,15 @@ from celery import Celery, shared_task
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from vocalborn.analysis import transitions
-from vocalborn.analysis.errors import ErrorType, policy_for, should_retry
+from vocalborn.analysis import retry, transitions
 from vocalborn.analysis.models import AnalysisTask, TaskStatus
 from vocalborn.analysis.progress import ProgressEvent, ProgressPublisher
 from vocalborn.analysis.publish import mark_published, send_analysis
+from vocalborn.analyzer.errors import ErrorType
 from vocalborn.config import Settings
 from vocalborn.db import utcnow
 from vocalborn.redis_conn import connect
-from vocalborn.worker.celery_app import QUEUES, REAP_STUCK_TASKS
+from vocalborn.worker.names import QUEUES, REAP_STUCK_TASKS
 from vocalborn.worker.registry import live_workers
 
 log = logging.getLogger(__name__)
@@ -246,11 +246,11 @@ class Reaper:
             "Try a shorter recording, or ask the administrator to raise the time limit."
         )
         with self.session_factory() as db:
-            if should_retry(ErrorType.TIMEOUT, task.retry_count):
-                policy = policy_for(ErrorType.TIMEOUT)
-                countdown = policy.draw_countdown(task.retry_count, s.TASK_RETRY_DELAY_SCALE)
+            decision = retry.decide(ErrorType.TIMEOUT, task.retry_count, s.TASK_RETRY_DELAY_SCALE)
+            if decision is not None:
+                countdown = decision.countdown
                 if transitions.schedule_retry(
-                    db, task.task_id, "timeout", message, countdown, policy.max_retries
+                    db, task.task_id, "timeout", message, countdown, decision.max_retries
                 ) and send_analysis(self.celery, task.task_id, task.queue, countdown):
                     self.counts["retried"] += 1
                 return

@@ -20,7 +20,7 @@ from vocalborn.config import Settings
 from vocalborn.db import utcnow
 from vocalborn.errors import AppError, Conflict, NotFound
 from vocalborn.practice.models import PracticeRecord, PracticeSession, RecordStatus
-from vocalborn.worker.celery_app import ANALYSIS_QUEUE
+from vocalborn.worker.names import ANALYSIS_QUEUE
 
 
 class InvalidParameters(AppError):

@@ -22,20 +22,13 @@ from celery import Task, shared_task
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 from sqlalchemy.exc import DBAPIError
 
-from vocalborn.analysis import transitions
-from vocalborn.analysis.errors import (
-    AIServiceError,
-    AnalysisTimeout,
-    AudioFileError,
-    TaskError,
-    policy_for,
-    should_retry,
-)
+from vocalborn.analysis import retry, transitions
 from vocalborn.analysis.progress import TOTAL_STEPS, ProgressEvent, is_cancel_requested
+from vocalborn.analyzer.errors import AIServiceError, AnalysisTimeout, AudioFileError, TaskError
 from vocalborn.analyzer.types import AnalysisReport, AnalysisRequest
 from vocalborn.errors import is_database_outage
-from vocalborn.worker.celery_app import ANALYZE_AUDIO
 from vocalborn.worker.context import WorkerContext, get_context
+from vocalborn.worker.names import ANALYZE_AUDIO
 
 log = logging.getLogger(__name__)
 # Backoff of a delivery that met a database outage: 1, 2, 4 ... seconds, at most this.
@@ -182,12 +175,12 @@ class AnalysisRun:
         settings = self.ctx.settings
         kind = exc.error_type
         message = exc.message
-        if should_retry(kind, claim.retry_count):
-            policy = policy_for(kind)
-            countdown = policy.draw_countdown(claim.retry_count, settings.TASK_RETRY_DELAY_SCALE)
+        decision = retry.decide(kind, claim.retry_count, settings.TASK_RETRY_DELAY_SCALE)
+        if decision is not None:
+            countdown, max_retries = decision.countdown, decision.max_retries
             with self.ctx.session_factory() as db:
                 if not transitions.schedule_retry(
-                    db, self.tid, kind.value, message, countdown, policy.max_retries
+                    db, self.tid, kind.value, message, countdown, max_retries
                 ):
                     return {"task_id": str(self.tid), "status": "cancelled"}
             next_at = datetime.now(UTC) + timedelta(seconds=countdown)
@@ -196,7 +189,7 @@ class AnalysisRun:
                 self.tid,
                 kind.value,
                 claim.retry_count + 1,
-                policy.max_retries,
+                max_retries,
                 countdown,
                 message,
             )
@@ -208,7 +201,7 @@ class AnalysisRun:
                 error_type=kind.value,
                 error_message=message,
                 retry_count=claim.retry_count + 1,
-                max_retries=policy.max_retries,
+                max_retries=max_retries,
                 countdown=countdown,
                 next_retry_at=next_at.isoformat(),
             )

@@ -20,8 +20,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from vocalborn.analysis.errors import AudioFileError
 from vocalborn.analyzer.constants import SAMPLE_RATE
+from vocalborn.analyzer.errors import AudioFileError
 
 # The accepted formats and the one FFmpeg demuxer each is opened with. FFmpeg refuses to open a
 # file whose probed format is none of them (an HLS playlist, a concat list, an image...); the

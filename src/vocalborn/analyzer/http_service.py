@@ -26,7 +26,7 @@ from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from vocalborn.analysis.errors import ErrorType, ParameterError, TaskError
+from vocalborn.analyzer.errors import ErrorType, ParameterError, TaskError
 from vocalborn.analyzer.offline import OfflineAnalyser, model_version
 from vocalborn.analyzer.remote import API_KEY_HEADER
 from vocalborn.analyzer.types import AnalysisRequest

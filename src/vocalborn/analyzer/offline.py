@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 import parselmouth
 
-from vocalborn.analysis.errors import AIServiceError, ParameterError, TaskError
 from vocalborn.analyzer import constants as C
 from vocalborn.analyzer import hearing, mandarin, parts, praat, scoring
 from vocalborn.analyzer.audio import DECODE_TIMEOUT_SECONDS, Audio, clipping_ratio, decode_audio
 from vocalborn.analyzer.english import EnglishResult, EnglishScorer
+from vocalborn.analyzer.errors import AIServiceError, ParameterError, TaskError
 from vocalborn.analyzer.feedback import build as build_feedback
 from vocalborn.analyzer.listener import Listener
 from vocalborn.analyzer.listener_model import ModelUnavailable, ensure_model

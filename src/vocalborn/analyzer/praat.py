@@ -13,9 +13,9 @@ import numpy as np
 import parselmouth
 from parselmouth.praat import call
 
-from vocalborn.analysis.errors import AudioFileError
 from vocalborn.analyzer import constants as C
 from vocalborn.analyzer.audio import Audio
+from vocalborn.analyzer.errors import AudioFileError
 from vocalborn.analyzer.types import Localized, bilingual
 
 

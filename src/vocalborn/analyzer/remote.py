@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from vocalborn.analysis.errors import (
+from vocalborn.analyzer.breaker import CircuitBreaker
+from vocalborn.analyzer.errors import (
     AIServiceError,
     AnalysisTimeout,
     AudioFileError,
@@ -40,7 +41,6 @@ from vocalborn.analysis.errors import (
     ParameterError,
     TaskError,
 )
-from vocalborn.analyzer.breaker import CircuitBreaker
 from vocalborn.analyzer.types import AnalysisReport, AnalysisRequest, ProgressCallback
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 The Celery worker depends only on this module; the offline analyser, the remote HTTP client and
 test analysers all implement `Analyser`. Failures are raised as the classes of
-`vocalborn.analysis.errors` (AudioFileError for bad audio, AIServiceError for internal failures,
+`vocalborn.analyzer.errors` (AudioFileError for bad audio, AIServiceError for internal failures,
 NetworkError / AnalysisTimeout from the remote client).
 """
 

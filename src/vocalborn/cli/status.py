@@ -20,6 +20,7 @@ from vocalborn.cli.connections import (
     out,
 )
 from vocalborn.config import Settings
+from vocalborn.worker.names import ANALYSIS_QUEUE
 
 
 def _status_data(o: Ops) -> dict[str, Any]:
@@ -108,7 +109,6 @@ def health(as_json: bool = typer.Option(False, "--json", help="machine-readable 
     """Check the database, Redis, workers and the AI service; exit 1 if any is down."""
     from vocalborn.db import make_engine
     from vocalborn.monitoring.health import check_database, check_redis
-    from vocalborn.worker.celery_app import ANALYSIS_QUEUE
     from vocalborn.worker.registry import live_workers
 
     settings = load_settings()

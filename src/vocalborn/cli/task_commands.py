@@ -11,6 +11,13 @@ from typing import Any
 import typer
 
 from vocalborn.cli.connections import FAILED, USAGE, Ops, err, first_line, ops, out
+from vocalborn.worker.names import (
+    ANALYSIS_QUEUE,
+    CLEANUP_EXPIRED_TASKS,
+    ECHO,
+    HEALTH_QUEUE,
+    QUEUES,
+)
 
 
 def parse_task_id(value: str) -> uuid.UUID:
@@ -27,9 +34,6 @@ def test_roundtrip(
 ) -> None:
     """Send a message through the broker to a worker (health queue) and wait for its echo."""
     from celery.exceptions import TimeoutError as CeleryTimeout
-
-    from vocalborn.monitoring.tasks import ECHO
-    from vocalborn.worker.celery_app import HEALTH_QUEUE
 
     with ops() as o:
         o.broker.ping()
@@ -161,8 +165,6 @@ def purge(
 ) -> None:
     """Drop every waiting message of one of our queues. Pending analyses whose message was
     dropped are marked cancelled (their recordings can be submitted again)."""
-    from vocalborn.worker.celery_app import ANALYSIS_QUEUE, QUEUES
-
     if queue not in QUEUES:
         err.print(f"[red]Unknown queue {queue!r}; ours are: {', '.join(QUEUES)}.[/red]")
         raise typer.Exit(USAGE)
@@ -197,7 +199,6 @@ def _cancel_purged(o: Ops, before: Any) -> int:
     from vocalborn.analysis.models import AnalysisTask, TaskStatus
     from vocalborn.analysis.publish import announce_cancel
     from vocalborn.errors import Conflict
-    from vocalborn.worker.celery_app import ANALYSIS_QUEUE
 
     count = 0
     with o.session() as db:
@@ -226,12 +227,12 @@ def cleanup(
     """Queue the cleanup of expired tasks, results and orphaned files now."""
     from celery.exceptions import TimeoutError as CeleryTimeout
 
-    from vocalborn.admin.service import CLEANUP_TASK, request_cleanup
+    from vocalborn.admin.service import request_cleanup
 
     with ops() as o:
         o.broker.ping()
         celery_id = request_cleanup(o.celery)
-        out.print(f"queued {CLEANUP_TASK} (task {celery_id})")
+        out.print(f"queued {CLEANUP_EXPIRED_TASKS} (task {celery_id})")
         if not wait:
             return
         try:

@@ -28,6 +28,7 @@ from typing import IO, TYPE_CHECKING
 
 from vocalborn.cli.common import read_stack, remove_stack, stack_path, write_stack
 from vocalborn.devstack import redis_server
+from vocalborn.worker.names import ANALYSIS_QUEUE
 
 if TYPE_CHECKING:
     from vocalborn.config import Settings
@@ -225,7 +226,6 @@ def _stack_ready(api_url: str, settings: Settings) -> bool:
     import redis
 
     from vocalborn.redis_conn import connect
-    from vocalborn.worker.celery_app import ANALYSIS_QUEUE
     from vocalborn.worker.registry import live_workers
 
     try:

@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 
 from vocalborn.config import Settings
 from vocalborn.monitoring.health import Check, check_database, check_redis
-from vocalborn.worker.celery_app import QUEUES
+from vocalborn.worker.names import QUEUES
 from vocalborn.worker.registry import live_workers
 
 HEALTH_KEY = "vocalborn:health:last"

@@ -18,7 +18,7 @@ from celery import shared_task
 import vocalborn.schedules.runs  # noqa: F401  (connect the job-run recording signals)
 from vocalborn.config import Settings
 from vocalborn.redis_conn import connect
-from vocalborn.schedules.entries import (
+from vocalborn.worker.names import (
     AUTO_SUBMIT_RECORDED,
     CLEANUP_EXPIRED_TASKS,
     HEALTH_CHECK,

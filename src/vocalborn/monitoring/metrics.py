@@ -48,7 +48,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from vocalborn.worker.celery_app import QUEUES
+from vocalborn.worker.names import QUEUES
 from vocalborn.worker.registry import live_workers
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from typing import Any
 
 from celery import Task, shared_task
 
-ECHO = "vocalborn.health.echo"
+from vocalborn.worker.names import ECHO
 
 
 @shared_task(bind=True, name=ECHO, acks_late=False, ignore_result=False)

@@ -28,7 +28,6 @@ from vocalborn.monitoring import metrics
 
 log = logging.getLogger(__name__)
 PUBLISHED_HEADER = "vocalborn_published_at"
-ANALYZE_AUDIO = "vocalborn.analysis.analyze_audio"
 
 _started: dict[str, tuple[float, tuple[Any, Any]]] = {}
 _exporter: Any = None

@@ -24,14 +24,17 @@ from sqlalchemy.orm import Session
 from vocalborn.db import utcnow
 from vocalborn.errors import AppError, Conflict, NotFound
 from vocalborn.schedules.models import KIND_CRONTAB, KIND_INTERVAL, PeriodicTask
-from vocalborn.worker.celery_app import QUEUES, REAP_STUCK_TASKS
-
-CLEANUP_EXPIRED_TASKS = "vocalborn.maintenance.cleanup_expired_tasks"
-PRELOAD_ANALYZER = "vocalborn.maintenance.preload_analyzer"
-UPDATE_ERROR_ANALYTICS = "vocalborn.maintenance.update_error_analytics"
-AUTO_SUBMIT_RECORDED = "vocalborn.maintenance.auto_submit_recorded"
-HEALTH_CHECK = "vocalborn.health.health_check"
-REFRESH_QUEUE_METRICS = "vocalborn.health.refresh_queue_metrics"
+from vocalborn.worker.names import (
+    AUTO_SUBMIT_RECORDED,
+    CLEANUP_EXPIRED_TASKS,
+    HEALTH_CHECK,
+    JOB_PREFIXES,
+    PRELOAD_ANALYZER,
+    QUEUES,
+    REAP_STUCK_TASKS,
+    REFRESH_QUEUE_METRICS,
+    UPDATE_ERROR_ANALYTICS,
+)
 
 JOB_NAMES = (
     CLEANUP_EXPIRED_TASKS,
@@ -130,15 +133,12 @@ def parse_crontab(text: str) -> dict[str, str]:
     return values
 
 
-SCHEDULABLE_PREFIXES = ("vocalborn.maintenance.", "vocalborn.health.")
-
-
 def registered_task_names(celery: Celery) -> set[str]:
     """The maintenance and health tasks registered in the Celery app (its `include` modules
     imported): the only tasks a schedule entry may name (analyses are submitted, not
     scheduled)."""
     celery.loader.import_default_modules()
-    return {name for name in celery.tasks if name.startswith(SCHEDULABLE_PREFIXES)}
+    return {name for name in celery.tasks if name.startswith(JOB_PREFIXES)}
 
 
 # A year: longer intervals or expiries are mistakes, and huge ones overflow `timedelta`.

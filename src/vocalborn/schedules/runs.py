@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from vocalborn.db import utcnow
 from vocalborn.schedules.models import JobRun
+from vocalborn.worker.names import JOB_PREFIXES
 
 log = logging.getLogger(__name__)
-JOB_PREFIXES = ("vocalborn.maintenance.", "vocalborn.health.")
 
 
 def is_job(name: str | None) -> bool:

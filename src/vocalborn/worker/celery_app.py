@@ -1,4 +1,5 @@
-"""The Celery application: Redis broker (db 0) and result backend (db 1), three queues.
+"""The Celery application: Redis broker (db 0) and result backend (db 1), three queues
+(their names and the task names: worker/names.py).
 
 `create_celery(settings)` builds an app from explicit settings (the API and tests use their own);
 the module-level `celery_app` (also reachable as `app`, which `celery -A` looks for) is built on
@@ -19,14 +20,7 @@ from celery import Celery
 from kombu import Exchange, Queue
 
 from vocalborn.config import Settings, get_settings
-
-ANALYSIS_QUEUE = "ai_analysis"
-MAINTENANCE_QUEUE = "maintenance"
-HEALTH_QUEUE = "health"
-QUEUES = (ANALYSIS_QUEUE, MAINTENANCE_QUEUE, HEALTH_QUEUE)
-
-ANALYZE_AUDIO = "vocalborn.analysis.analyze_audio"
-REAP_STUCK_TASKS = "vocalborn.maintenance.reap_stuck_tasks"
+from vocalborn.worker.names import ANALYSIS_QUEUE, QUEUES, ROUTES
 
 TASK_MODULES = (
     "vocalborn.analysis.tasks",
@@ -64,11 +58,7 @@ def create_celery(settings: Settings) -> Celery:
         task_default_queue=ANALYSIS_QUEUE,
         task_default_exchange=ANALYSIS_QUEUE,
         task_default_routing_key=ANALYSIS_QUEUE,
-        task_routes={
-            "vocalborn.analysis.*": {"queue": ANALYSIS_QUEUE},
-            "vocalborn.maintenance.*": {"queue": MAINTENANCE_QUEUE},
-            "vocalborn.health.*": {"queue": HEALTH_QUEUE},
-        },
+        task_routes={f"{prefix}*": {"queue": queue} for prefix, queue in ROUTES.items()},
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=settings.CELERY_WORKER_PREFETCH_MULTIPLIER,
@@ -115,7 +105,10 @@ def get_celery() -> Celery:
         _app = create_celery(get_settings())
         _app.set_current()
         _app.set_default()
-        import vocalborn.worker.signals  # noqa: F401  (connect worker signals)
+        # Connecting the worker hooks is a side effect wanted only with the process's own app
+        # (the worker and beat that `celery -A` starts), never on merely importing this module:
+        # the API, the CLI and tests build apps of their own.
+        import vocalborn.worker.signals  # noqa: F401
     return _app
 
 

@@ -1,69 +1,24 @@
-"""Error classes of an analysis and the retry policy for each (DESIGN §4).
+"""The retry policy of an analysis task: whether and when a failure is tried again (DESIGN §4).
 
-Every failure the worker can meet is mapped to one class; the class alone decides whether and
-when the task is retried, so the policy is one table rather than checks spread over the code.
+The analyser classifies every failure (`vocalborn.analyzer.errors`); the class alone decides
+the retry, so the policy is one table and one pure decision, `decide()`, used by both places
+that retry an analysis: the Celery task (analysis/tasks.py) and the reaper's hard-time-limit
+timeouts (analysis/reaper.py). No I/O here: the caller records the decision
+(`transitions.schedule_retry`) and schedules the delivery.
 
 Countdowns get bounded jitter ("equal jitter"): the delay actually used is drawn uniformly from
 [(1 - RETRY_JITTER) x d, d], d the table's delay. An outage fails a whole fleet of analyses
 within seconds; without jitter their retries would all come back in the same second and meet
 the recovering service together. The table's delay stays the upper bound, so the settings'
-check "visibility timeout > hard limit + longest countdown" still holds with jitter.
+check "visibility timeout > hard limit + longest countdown" (`longest_countdown`) still holds.
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from enum import StrEnum
 
-
-class ErrorType(StrEnum):
-    NETWORK = "network"
-    AI_SERVICE = "ai_service"
-    FILE = "file"
-    TIMEOUT = "timeout"
-    VALIDATION = "validation"
-
-
-class TaskError(Exception):
-    """A classified analysis failure; `str(err)` is a message a person can act on."""
-
-    error_type: ErrorType = ErrorType.AI_SERVICE
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class NetworkError(TaskError):
-    """Connection refused/reset, DNS failure, remote 502/503."""
-
-    error_type = ErrorType.NETWORK
-
-
-class AIServiceError(TaskError):
-    """The remote AI service answered 5xx or nonsense, or the analyser failed internally."""
-
-    error_type = ErrorType.AI_SERVICE
-
-
-class AudioFileError(TaskError):
-    """Missing, empty, corrupt, unsupported, silent, too long or too large audio."""
-
-    error_type = ErrorType.FILE
-
-
-class AnalysisTimeout(TaskError):
-    """The soft time limit was reached or the remote service did not answer in time."""
-
-    error_type = ErrorType.TIMEOUT
-
-
-class ParameterError(TaskError):
-    """The task's parameters are invalid; retrying cannot help."""
-
-    error_type = ErrorType.VALIDATION
-
+from vocalborn.analyzer.errors import ErrorType
 
 # Share of a countdown that jitter may remove: 0.5 spreads retries over the second half of it.
 RETRY_JITTER = 0.5
@@ -108,5 +63,30 @@ def policy_for(error_type: ErrorType | str) -> RetryPolicy:
     return RETRY_POLICIES[ErrorType(error_type)]
 
 
-def should_retry(error_type: ErrorType | str, retries_done: int) -> bool:
-    return retries_done < policy_for(error_type).max_retries
+@dataclass(frozen=True)
+class RetryDecision:
+    """Try again after `countdown` seconds; the row records `max_retries` of the class."""
+
+    countdown: float
+    max_retries: int
+
+
+def decide(
+    error_type: ErrorType | str, retries_done: int, scale: float, draw: float | None = None
+) -> RetryDecision | None:
+    """The retry after a failure of class `error_type` when `retries_done` retries were
+    already made, or None: the task fails. `scale` is TASK_RETRY_DELAY_SCALE; `draw` the
+    jitter's uniform number (None: random)."""
+    policy = policy_for(error_type)
+    if retries_done >= policy.max_retries:
+        return None
+    return RetryDecision(policy.draw_countdown(retries_done, scale, draw), policy.max_retries)
+
+
+def longest_countdown(scale: float) -> float:
+    """The longest countdown of the table, scaled: how long an ETA message may wait unacked.
+    Jitter only shortens a countdown, so this stays the bound."""
+    return max(
+        (p.countdown(p.max_retries - 1, scale) for p in RETRY_POLICIES.values() if p.max_retries),
+        default=0.0,
+    )
