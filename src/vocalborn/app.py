@@ -27,6 +27,7 @@ from vocalborn.limits import BodySizeLimit
 from vocalborn.maintenance.health import read_last_health
 from vocalborn.monitoring.health import check_database, check_redis, readiness_body, redis_client
 from vocalborn.monitoring.install import install_live_and_ops, shutdown_live
+from vocalborn.practice.history import router as history_router
 from vocalborn.practice.routes import router as practice_router
 from vocalborn.practice.storage import Storage
 from vocalborn.request_deadlines import BodyDeadline
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api = APIRouter(prefix="/api/v1")
     api.include_router(accounts_router)
     api.include_router(practice_router)
+    api.include_router(history_router)
     api.include_router(analysis_router)
     api.include_router(admin_schedules_router)
     api.include_router(analytics_router)

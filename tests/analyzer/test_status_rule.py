@@ -31,3 +31,23 @@ def test_pronunciation_counts_unheard_units_as_zero(reports):
         wrong = sum(it["status"] in verdict.NOT_SAID for it in units)
         ceiling = 100.0 * (len(units) - wrong) / len(units)
         assert report.pronunciation_accuracy <= ceiling + 0.05, (ceiling, report)
+
+
+def test_reference_spans_are_paired_and_in_order(reports):
+    """Every unit carries the reference's span of it (or None for both ends); with a
+    reference, the spans of the expected units run forward in time, as the page's alignment
+    of the learner's pitch curve assumes."""
+    paired = 0
+    for report in reports.values():
+        spans = [
+            (it["reference_start"], it["reference_end"])
+            for it in items(report)
+            if it["status"] != "extra"
+        ]
+        for start, end in spans:
+            assert (start is None) == (end is None)
+            assert start is None or 0 <= start <= end
+        timed = [s for s in spans if s[0] is not None]
+        assert timed == sorted(timed)
+        paired += len(timed)
+    assert paired >= 20, "no report paired its units with a reference"

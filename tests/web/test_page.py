@@ -289,7 +289,10 @@ def test_therapist_sees_clients_their_attempts_and_analytics(web: PageRun, stack
     expect(rows).to_have_count(2)
     recorded = rows.filter(has_text="已錄音")
     expect(recorded).to_have_count(1)
-    expect(recorded).to_contain_text("早安")
+    sentence_card = page.locator("#client-history .history-sentence")  # attempts per sentence
+    expect(
+        sentence_card.filter(has=page.locator(".history-row", has_text="已錄音"))
+    ).to_contain_text("早安")
     done = rows.filter(has_text="完成")
     expect(done.locator(".score")).to_have_text("72")
     expect(page.locator("#client-history svg.score-chart circle")).to_have_count(1)

@@ -13,6 +13,7 @@ from vocalborn.analyzer import constants as C
 from vocalborn.analyzer import mandarin, verdict
 from vocalborn.analyzer.english import EnglishResult, EnglishScorer, normalise_words
 from vocalborn.analyzer.hearing import Listened
+from vocalborn.analyzer.praat import fnum
 from vocalborn.analyzer.rhythm import ARPABET_VOWELS, english_rhythm
 from vocalborn.analyzer.types import Localized, bilingual
 
@@ -61,6 +62,23 @@ def syllable_count(
     if profile is not None and profile.segments:
         return len(profile.segments)
     return None
+
+
+def with_reference_times(
+    items: list[dict[str, Any]], spans: list[tuple[float, float]] | None
+) -> list[dict[str, Any]]:
+    """Each expected unit (not the inserted "extra" ones) with the time span of the same unit in
+    the reference recording, `reference_start`/`reference_end` (None when there is no reference
+    or its units do not pair one to one with these), so the page can time-align the learner's
+    pitch curve to the reference's unit by unit. Pure: returns new dicts."""
+    units = [k for k, it in enumerate(items) if it.get("status") != "extra"]
+    paired = spans is not None and len(spans) == len(units)
+    out = [dict(it, reference_start=None, reference_end=None) for it in items]
+    if paired and spans is not None:
+        for k, (start, end) in zip(units, spans, strict=True):
+            out[k]["reference_start"] = fnum(start)
+            out[k]["reference_end"] = fnum(end)
+    return out
 
 
 def run_english(scorer: EnglishScorer, text: str, pcm: bytes) -> EnglishResult:
@@ -124,7 +142,8 @@ def english_part(
     text: str, result: EnglishResult, ref: EnglishResult | None, listened: Listened
 ) -> Part:
     expected = normalise_words(text)
-    items = _word_items(result, expected, listened)
+    ref_spans = [(w.start, w.end) for w in ref.words] if ref is not None and ref.words else None
+    items = with_reference_times(_word_items(result, expected, listened), ref_spans)
     words = [it for it in items if it["status"] != "extra"]
     inserted = len(items) - len(words)
     phones_of = {i: w.phones for i, w in enumerate(result.words)}
@@ -174,7 +193,8 @@ def mandarin_part(
     listened: Listened,
 ) -> Part:
     res = mandarin.analyse(text, learner, ref, listened)
-    items = res["items"]
+    ref_spans = ref.segments if ref is not None and ref.segments else None
+    items = with_reference_times(res["items"], ref_spans)
     score = res["tone_accuracy"]
     reason = res["reason"]
     if score is not None and res.get("different_sentence"):

@@ -1,141 +1,77 @@
-// Inline SVG charts: the learner's pitch contour against the reference's, and scores over time.
+// Inline SVG charts: the pitch plot of a result (pitch-plot.js) and the scores of a sentence's
+// attempts over time (the history).
 
 import { t } from "./i18n.js";
+import { compact, el, textWidth } from "./svg.js";
 
-const NS = "http://www.w3.org/2000/svg";
+export { compact } from "./svg.js";
+export { pitchPlot } from "./pitch-plot.js";
 
-function el(tag, attrs = {}, text) {
-  const node = document.createElementNS(NS, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
+const band = (v) => ["poor", "fair", "good"][(v >= 60) + (v >= 80)]; // as result.js band()
 
-export function compact() {
-  return window.innerWidth < 600;
-}
-
-function niceStep(span, count) {
-  const raw = span / Math.max(1, count);
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * mag >= raw) return m * mag;
-  return 10 * mag;
-}
-
-function ticks(lo, hi, count) {
-  const step = niceStep(hi - lo || 1, count);
-  const out = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) out.push(+v.toFixed(6));
-  return out;
-}
-
-// [{times:[], f0_hz:[]}] -> voiced points [[t, f]]
-function points(contour) {
-  if (!contour || !Array.isArray(contour.times) || !Array.isArray(contour.f0_hz)) return [];
-  const out = [];
-  contour.times.forEach((time, i) => {
-    const f = contour.f0_hz[i];
-    out.push(typeof time === "number" && typeof f === "number" && f > 0 ? [time, f] : null);
-  });
-  return out;
-}
-
-function pathOf(pts, x, y) {
-  let d = "";
-  let pen = false;
-  for (const p of pts) {
-    if (!p) {
-      pen = false;
-      continue;
-    }
-    d += `${pen ? "L" : "M"}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)} `;
-    pen = true;
-  }
-  return d.trim();
-}
-
-/** The pitch plot, or null when neither contour has a voiced point. */
-export function pitchPlot(pitch) {
-  const learner = points(pitch && pitch.contour);
-  const reference = points(pitch && pitch.reference && pitch.reference.contour);
-  const voiced = [...learner, ...reference].filter(Boolean);
-  if (!voiced.length) return null;
-  // Narrow screens get a narrower drawing, so its text stays readable when scaled to fit.
-  const W = compact() ? 360 : 640;
-  const H = compact() ? 240 : 300;
-  const m = { l: 48, r: 12, t: 34, b: 44 };
-  const tMax = Math.max(...voiced.map((p) => p[0]), 0.1);
-  let fLo = Math.min(...voiced.map((p) => p[1]));
-  let fHi = Math.max(...voiced.map((p) => p[1]));
-  const pad = Math.max(10, (fHi - fLo) * 0.1);
-  fLo = Math.max(0, fLo - pad);
-  fHi += pad;
-  const x = (v) => m.l + (v / tMax) * (W - m.l - m.r);
-  const y = (v) => H - m.b - ((v - fLo) / (fHi - fLo)) * (H - m.t - m.b);
-
+/**
+ * The overall score of each attempt at one sentence, oldest first: [{attempt, when, score}]
+ * (score null: no score, left as a gap). Attempt numbers under the dots, the first and last
+ * date and time under them, formatted by `fmtWhen` (the page's language, Asia/Taipei).
+ */
+export function scoreChart(items, { fmtWhen, label = "" } = {}) {
+  const small = compact();
+  const size = small ? 13 : 12;
+  const W = small ? Math.max(260, Math.min(330, window.innerWidth - 60)) : 460;
+  const n = items.length;
+  const first = n && fmtWhen ? fmtWhen(items[0].when) : "";
+  const last = n && fmtWhen ? fmtWhen(items[n - 1].when) : "";
+  const both = n > 1 && first !== last;
+  // the first and last date side by side, or on two rows when they would touch
+  const dateRows = !last ? 0 : both && textWidth(first, size - 1) + textWidth(last, size - 1) + 16 > W ? 2 : 1;
+  const m = { l: 30, r: 14, t: 18, b: (1 + dateRows) * (size + 6) + 4 };
+  const H = m.t + 96 + m.b;
+  const bottom = H - m.b;
+  const inner = W - m.l - m.r - 24;
+  const x = (i) => (n === 1 ? m.l + 12 + inner / 2 : m.l + 12 + (i / (n - 1)) * inner);
+  const y = (v) => bottom - (v / 100) * (bottom - m.t);
+  const scored = items.map((it, i) => ({ ...it, i })).filter((it) => typeof it.score === "number");
+  const desc = label ? t("history_sentence_chart_desc", { text: label }) : t("history_chart_desc");
   const svg = el("svg", {
     viewBox: `0 0 ${W} ${H}`,
-    class: "chart pitch-plot",
+    class: "chart score-chart attempts-chart",
     role: "img",
-    "aria-label": t("pitch_desc"),
-    "data-learner-points": learner.filter(Boolean).length,
-    "data-reference-points": reference.filter(Boolean).length,
+    "aria-label": desc,
+    "data-attempts": n,
+    "data-scored": scored.length,
   });
-  svg.append(el("title", {}, t("pitch_desc")));
+  svg.append(el("title", {}, desc));
   const grid = el("g", { class: "grid" });
-  for (const f of ticks(fLo, fHi, 5)) {
-    grid.append(el("line", { x1: m.l, x2: W - m.r, y1: y(f), y2: y(f) }));
-    grid.append(el("text", { x: m.l - 6, y: y(f) + 4, "text-anchor": "end" }, String(Math.round(f))));
-  }
-  for (const s of ticks(0, tMax, 6)) {
-    grid.append(el("line", { x1: x(s), x2: x(s), y1: m.t, y2: H - m.b, class: "v" }));
-    grid.append(el("text", { x: x(s), y: H - m.b + 16, "text-anchor": "middle" }, String(s)));
-  }
-  svg.append(grid);
-  svg.append(el("text", { x: (W + m.l) / 2, y: H - 6, "text-anchor": "middle", class: "axis" }, t("pitch_axis_x")));
-  svg.append(
-    el("text", { x: 14, y: (H - m.b + m.t) / 2, transform: `rotate(-90 14 ${(H - m.b + m.t) / 2})`, "text-anchor": "middle", class: "axis" }, t("pitch_axis_y")),
-  );
-  if (reference.some(Boolean)) svg.append(el("path", { d: pathOf(reference, x, y), class: "line reference" }));
-  if (learner.some(Boolean)) svg.append(el("path", { d: pathOf(learner, x, y), class: "line learner" }));
-  const legend = el("g", { class: "legend", transform: `translate(${m.l + 4},14)` });
-  legend.append(el("line", { x1: 0, x2: 24, y1: 0, y2: 0, class: "line learner" }));
-  legend.append(el("text", { x: 30, y: 4 }, t("pitch_learner")));
-  if (reference.some(Boolean)) {
-    const at = compact() ? 110 : 150;
-    legend.append(el("line", { x1: at, x2: at + 24, y1: 0, y2: 0, class: "line reference" }));
-    legend.append(el("text", { x: at + 30, y: 4 }, t("pitch_reference")));
-  }
-  svg.append(legend);
-  return svg;
-}
-
-/** Overall scores over time: [{when: Date, score: number, label}] in time order. */
-export function scoreChart(items) {
-  const W = compact() ? 360 : 640;
-  const H = 180;
-  const m = { l: 40, r: 16, t: 12, b: 28 };
-  const n = items.length;
-  const x = (i) => (n === 1 ? (W + m.l - m.r) / 2 : m.l + (i / (n - 1)) * (W - m.l - m.r));
-  const y = (v) => H - m.b - (v / 100) * (H - m.t - m.b);
-  const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart score-chart", role: "img", "aria-label": t("history_chart_desc") });
-  svg.append(el("title", {}, t("history_chart_desc")));
-  const grid = el("g", { class: "grid" });
-  for (const v of [0, 25, 50, 75, 100]) {
+  for (const v of [0, 50, 100]) {
     grid.append(el("line", { x1: m.l, x2: W - m.r, y1: y(v), y2: y(v) }));
-    grid.append(el("text", { x: m.l - 6, y: y(v) + 4, "text-anchor": "end" }, String(v)));
+    grid.append(el("text", { x: m.l - 5, y: y(v) + 4, "text-anchor": "end", "font-size": size - 1 }, String(v)));
   }
   svg.append(grid);
-  if (n) {
-    const fmt = (d) => d.toLocaleDateString(undefined, { month: "numeric", day: "numeric" });
-    svg.append(el("text", { x: x(0), y: H - 8, "text-anchor": n === 1 ? "middle" : "start", class: "axis" }, fmt(items[0].when)));
-    if (n > 1) svg.append(el("text", { x: x(n - 1), y: H - 8, "text-anchor": "end", class: "axis" }, fmt(items[n - 1].when)));
-    svg.append(el("polyline", { points: items.map((it, i) => `${x(i)},${y(it.score)}`).join(" "), class: "line learner" }));
-    items.forEach((it, i) => {
-      const dot = el("circle", { cx: x(i), cy: y(it.score), r: 4, class: "dot" });
-      dot.append(el("title", {}, `${it.when.toLocaleString()} · ${it.label} · ${it.score.toFixed(1)}`));
-      svg.append(dot);
-    });
+  // attempt numbers: all of them when they fit, else every k-th and the last
+  const every = Math.max(1, Math.ceil((n * textWidth("00", size) * 1.6) / inner));
+  const numbers = el("g", { class: "attempt-numbers" });
+  items.forEach((it, i) => {
+    if (i % every && i !== n - 1) return;
+    numbers.append(el("text", { x: x(i), y: bottom + size + 3, "text-anchor": "middle", "font-size": size - 1 }, String(it.attempt)));
+  });
+  svg.append(numbers);
+  const row = (k) => bottom + (k + 2) * size + 9 + k * 6;
+  if (dateRows && !both) {
+    svg.append(el("text", { x: x(n - 1), y: row(0), "text-anchor": "middle", class: "axis when", "font-size": size - 1 }, last));
+  } else if (dateRows) {
+    svg.append(el("text", { x: m.l, y: row(0), "text-anchor": "start", class: "axis when", "font-size": size - 1 }, first));
+    svg.append(el("text", { x: W - m.r, y: row(dateRows - 1), "text-anchor": "end", class: "axis when", "font-size": size - 1 }, last));
+  }
+  if (scored.length > 1) svg.append(el("polyline", { points: scored.map((it) => `${x(it.i)},${y(it.score)}`).join(" "), class: "line learner" }));
+  const showValues = n <= (small ? 8 : 14);
+  for (const it of scored) {
+    const dot = el("circle", { cx: x(it.i), cy: y(it.score), r: small ? 5 : 4.5, class: `dot ${band(it.score)}` });
+    dot.append(el("title", {}, t("history_dot", { n: it.attempt, when: fmtWhen ? fmtWhen(it.when) : "", score: Math.round(it.score) })));
+    svg.append(dot);
+    if (showValues) svg.append(el("text", { x: x(it.i), y: y(it.score) - 8, "text-anchor": "middle", class: "value", "font-size": size - 1 }, String(Math.round(it.score))));
+  }
+  for (const it of items.map((v, i) => ({ ...v, i })).filter((v) => typeof v.score !== "number")) {
+    svg.append(el("text", { x: x(it.i), y: bottom - 4, "text-anchor": "middle", class: "unscored", "font-size": size }, "×"));
   }
   return svg;
 }

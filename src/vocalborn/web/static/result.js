@@ -147,7 +147,7 @@ function notesView(notAssessed) {
 export function resultView(result, ctx = {}) {
   const na = result.not_assessed || {};
   const detailed = result.detailed_analysis || {};
-  const plot = pitchPlot(detailed.pitch_analysis);
+  const plot = pitchPlot(detailed.pitch_analysis, result.sentence_analyses, { learner: ctx.learnerName });
   const when = result.completed_at || result.created_at;
   const first = Array.isArray(result.sentence_analyses) ? result.sentence_analyses[0] : null;
   const language = (first && first.language) || (ctx.sentence && ctx.sentence.language);
