@@ -30,6 +30,7 @@ from vocalborn.practice.routes import router as practice_router
 from vocalborn.practice.storage import Storage
 from vocalborn.request_deadlines import BodyDeadline
 from vocalborn.security_headers import SecurityHeaders
+from vocalborn.web.api_docs import install_api_docs
 from vocalborn.web.routes import mount_web
 from vocalborn.worker.celery_app import create_celery
 
@@ -53,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         description="Asynchronous speech-analysis engine (DESIGN.md §5).",
+        docs_url=None,  # /docs and /redoc: web/api_docs.py, without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(body, status_code=503 if "error" in body else 200)
 
     mount_web(app)
+    install_api_docs(app)
     install_openapi_errors(app)
     return app
 
