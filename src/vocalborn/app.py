@@ -33,6 +33,7 @@ from vocalborn.practice.storage import Storage
 from vocalborn.request_deadlines import BodyDeadline
 from vocalborn.schedules.routes import router as admin_schedules_router
 from vocalborn.security_headers import SecurityHeaders
+from vocalborn.web.api_docs import install_api_docs
 from vocalborn.web.routes import mount_web
 from vocalborn.worker.celery_app import create_celery
 
@@ -56,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
         description="Asynchronous speech-analysis engine (DESIGN.md §5).",
+        docs_url=None,  # /docs and /redoc: web/api_docs.py, without a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -106,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(body, status_code=503 if "error" in body else 200)
 
     mount_web(app)
+    install_api_docs(app)
     install_openapi_errors(app)
     return app
 

@@ -55,7 +55,11 @@ def _close(session: Session) -> None:
 
 SessionDep = Annotated[Session, Depends(get_db)]
 
-_bearer = HTTPBearer(auto_error=False)
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="The access_token of POST /api/v1/auth/login (Try it out there with your e-mail "
+    "and password), pasted here. 貼上 POST /api/v1/auth/login 回傳的 access_token。",
+)
 
 
 def user_from_token(db: Session, settings: Settings, token: str) -> User:

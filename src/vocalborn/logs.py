@@ -17,6 +17,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 from urllib.parse import unquote_plus
+from zoneinfo import ZoneInfo
 
 from vocalborn.config import Settings
 
@@ -131,8 +132,18 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    def __init__(self) -> None:
+    """One line per record; its time in `zone` with the UTC offset, as the CLI prints times
+    (cli_output.format_time): `2026-12-03 03:30:00.123 +08:00`."""
+
+    def __init__(self, zone: str = "UTC") -> None:
         super().__init__("%(asctime)s %(levelname)s [%(processName)s] %(name)s: %(message)s")
+        self.zone = ZoneInfo(zone)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        local = datetime.fromtimestamp(record.created, self.zone)
+        offset = local.strftime("%z")
+        millis = local.microsecond // 1000
+        return f"{local:%Y-%m-%d %H:%M:%S}.{millis:03d} {offset[:3]}:{offset[3:]}"
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
@@ -153,7 +164,8 @@ def configure_logging(
     handler = logging.StreamHandler(stream or sys.stderr)
     setattr(handler, _HANDLER_FLAG, True)
     handler.addFilter(TaskContextFilter())
-    handler.setFormatter(JsonFormatter() if settings.LOG_FORMAT == "json" else TextFormatter())
+    text = TextFormatter(settings.TIMEZONE)
+    handler.setFormatter(JsonFormatter() if settings.LOG_FORMAT == "json" else text)
     root.addHandler(handler)
     root.setLevel(level or settings.LOG_LEVEL.upper())
     # uvicorn's loggers go through the root handler too (one format for everything)

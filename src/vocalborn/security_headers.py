@@ -7,9 +7,11 @@ sites through the Referer header. Stored recordings are user uploads: served inl
 "audio" file could be rendered by the browser as something else, so they are downloads.
 
 - `Content-Security-Policy`: the app's own policy (`APP_POLICY`) everywhere except the API
-  docs (`/docs`, `/redoc`), which FastAPI builds from a CDN with an inline script and get
-  `DOCS_POLICY`. Scripts only from our origin. `style-src` allows `'unsafe-inline'` because
-  the page sets `style="width:…%"` on score meters (result.js); styles cannot run code.
+  docs (`/docs`, `/redoc`, served offline by web/api_docs.py), which get `DOCS_POLICY`: also
+  everything from our origin only, plus the inline styles and the `blob:` search worker of
+  ReDoc and Swagger UI's `data:` images. Scripts only from our origin, never inline.
+  `style-src` allows `'unsafe-inline'` because the page sets `style="width:…%"` on score
+  meters (result.js); styles cannot run code.
   `connect-src` names `ws://host`/`wss://host` of the request as well, for browsers whose
   `'self'` does not cover WebSocket schemes.
 - `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY` (plus `frame-ancestors 'none'`),
@@ -34,15 +36,11 @@ APP_POLICY = (
     "connect-src 'self'{ws}; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
-# FastAPI's Swagger UI and ReDoc pages: CDN assets, an inline bootstrap script, Google fonts
-# (ReDoc) and a blob: worker (ReDoc). Still no framing.
-CDN = "https://cdn.jsdelivr.net"
+# Swagger UI and ReDoc from our own files (no CDN, no inline script). Still no framing.
 DOCS_POLICY = (
-    f"default-src 'self'; script-src 'self' 'unsafe-inline' {CDN}; "
-    f"style-src 'self' 'unsafe-inline' {CDN} https://fonts.googleapis.com; "
-    "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https:; "
-    "worker-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
-    "frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "font-src 'self'; img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 AUDIO_DOWNLOAD = re.compile(
     r"^/api/v1/practice/(?:records/[^/]+/audio|sentences/[^/]+/reference/audio)$"

@@ -20,12 +20,16 @@ class Run:
 
 
 def vocalborn(
-    env: dict[str, str], *args: str, input: str | None = None, timeout: float = 120
+    env: dict[str, str],
+    *args: str,
+    input: str | None = None,
+    timeout: float = 120,
+    columns: int = 200,
 ) -> Run:
-    """Run the real `vocalborn` command; output captured, wide terminal so tables fit."""
+    """Run the real `vocalborn` command, its output read through a pipe."""
     proc = subprocess.run(
         [VOCALBORN, *args],
-        env={**env, "COLUMNS": "200", "TERM": "dumb", "NO_COLOR": "1"},
+        env={**env, "COLUMNS": str(columns), "TERM": "dumb", "NO_COLOR": "1"},
         input=input, capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
     return Run(proc.returncode, proc.stdout, proc.stderr)

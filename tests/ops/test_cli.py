@@ -12,6 +12,7 @@ import pytest
 
 from tests.e2e.harness import Live, wait_for
 from tests.ops.conftest import VOCALBORN, vocalborn
+from tests.support.readable import assert_readable_in_pipe
 
 pytestmark = pytest.mark.e2e
 LONG_LIMITS = {
@@ -29,14 +30,18 @@ def test_health_status_roundtrip_monitor_and_cleanup(live: Live, cli_env: dict[s
     assert checks["database"]["ok"] and checks["redis"]["ok"]
     assert not checks["workers"]["ok"]
     assert checks["ai service"]["ok"]  # the built-in analyser: nothing remote to reach
+    _, headers = live.account()
+    waiting = live.submit(headers, live.recording(headers)["record_id"])["task_id"]
+    narrow = vocalborn(cli_env, "status", columns=80)  # a pipe at 80 columns
+    assert narrow.code == 0, narrow
+    assert_readable_in_pipe(narrow.out, waiting, "ai_analysis", "pending")
+    assert "+08:00" in narrow.out  # the waiting task's queued time, with its zone
 
     worker = live.start_worker("w1", concurrency=2)
     healthy = vocalborn(cli_env, "health")
     assert healthy.code == 0, healthy
     assert worker.hostname in healthy.out and "DOWN" not in healthy.out
 
-    _, headers = live.account()
-    live.submit(headers, live.recording(headers)["record_id"])  # something to count
     status = vocalborn(cli_env, "status", "--json")
     assert status.code == 0, status
     body = json.loads(status.out)
@@ -48,17 +53,19 @@ def test_health_status_roundtrip_monitor_and_cleanup(live: Live, cli_env: dict[s
     assert online["memory_rss_mb"] > 60 and len(online["load_avg"]) == 3
     assert {q["queue_name"] for q in body["queues"]} == {"ai_analysis", "maintenance", "health"}
     assert sum(body["counts"].values()) == 1
-    table = vocalborn(cli_env, "status")
+    table = vocalborn(cli_env, "status", columns=80)
     assert table.code == 0 and "Workers" in table.out and "ai_analysis" in table.out
     assert "Memory" in table.out and " MB" in table.out
+    assert_readable_in_pipe(table.out, worker.hostname)
 
     echo = vocalborn(cli_env, "test", "--message", "你好 round trip", "--timeout", "60")
     assert echo.code == 0, echo
     assert "你好 round trip" in echo.out and worker.hostname in echo.out
 
-    mon = vocalborn(cli_env, "monitor", "--iterations", "2", "--interval", "0.2")
+    mon = vocalborn(cli_env, "monitor", "--iterations", "2", "--interval", "0.2", columns=80)
     assert mon.code == 0, mon
-    assert "Queues" in mon.out and worker.hostname in mon.out
+    assert "Queues" in mon.out and mon.out.count("== refreshed ") == 2
+    assert_readable_in_pipe(mon.out, worker.hostname)
 
     queued = vocalborn(cli_env, "cleanup")
     assert queued.code == 0, queued

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 
 import httpx
 import pytest
@@ -66,6 +67,7 @@ def test_json_and_text_formats(tmp_path, restore_root) -> None:  # type: ignore[
     line = text.getvalue().strip()
     assert "WARNING" in line and "plain" in line and "task_id=t-2" in line
     assert not line.startswith("{")
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \+08:00 WARNING", line), line
 
 
 def test_tokens_in_query_strings_never_reach_the_access_log(tmp_path, restore_root) -> None:  # type: ignore[no-untyped-def]

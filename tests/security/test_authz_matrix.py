@@ -192,8 +192,9 @@ RULES: dict[tuple[str, str], Rule] = {
     # --- public ------------------------------------------------------------------------------
     ("GET", "/openapi.json"): Rule(get(lambda w: "/openapi.json"), everyone(200)),
     ("GET", "/docs"): Rule(get(lambda w: "/docs"), everyone(200)),
-    ("GET", "/docs/oauth2-redirect"): Rule(get(lambda w: "/docs/oauth2-redirect"), everyone(200)),
+    ("GET", "/docs-assets"): Rule(get(lambda w: "/docs-assets/swagger-ui.css"), everyone(200)),
     ("GET", "/redoc"): Rule(get(lambda w: "/redoc"), everyone(200)),
+    ("GET", "/favicon.ico"): Rule(get(lambda w: "/favicon.ico"), everyone(200)),
     ("GET", "/healthz"): Rule(get(lambda w: "/healthz"), everyone(200)),
     ("GET", "/readyz"): Rule(get(lambda w: "/readyz"), everyone(200)),
     ("GET", "/metrics"): Rule(get(lambda w: "/metrics"), everyone(200)),
@@ -279,6 +280,11 @@ RULES: dict[tuple[str, str], Rule] = {
         get(lambda w: f"{V1}/practice/sessions?user_id={w.ids[OWNER]}"),
         readers(200),
         unknown=get(lambda w: f"{V1}/practice/sessions?user_id={NO_SUCH}"),
+    ),
+    ("GET", f"{V1}/practice/history"): Rule(
+        get(lambda w: f"{V1}/practice/history?user_id={w.ids[OWNER]}"),
+        readers(200),
+        unknown=get(lambda w: f"{V1}/practice/history?user_id={NO_SUCH}"),
     ),
     ("GET", f"{V1}/practice/sessions/{{session_id}}"): Rule(
         get(lambda w: f"{V1}/practice/sessions/{w.session_id}"),

@@ -2,6 +2,7 @@
 
 - `app.py`            the typer app: `api`, `worker`, `ai-service`, `db`, `user`, wiring
 - `common.py`         settings that fail with one clear line; the stack file of `up`
+- `output.py`         tables, plain piped text, times with their zone: one rule for all
 - `connections.py`    exit codes, consoles, the connections one command needs
 - `ops.py`            registers the operator commands below
 - `status.py`         `status`, `health`, `monitor`

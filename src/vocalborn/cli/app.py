@@ -5,34 +5,37 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.console import Console
 
 from vocalborn.cli.common import load_settings
 from vocalborn.cli.ops import register as register_ops
+from vocalborn.cli.output import help_markup, make_console
 from vocalborn.cli.schedule import beat, schedule_app
 from vocalborn.cli.schedule import seed as seed_schedule
 from vocalborn.config import ConfigError, Settings
 
 app = typer.Typer(
     help="VocalBorn Tasks: asynchronous speech analysis.",
+    epilog="Tables in a terminal, plain aligned text when piped, --json for programs. Every "
+    "time carries its UTC offset (TIMEZONE, default Asia/Taipei: +08:00).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=help_markup(),
 )
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True, rich_markup_mode=help_markup())
+user_app = typer.Typer(help="User accounts.", no_args_is_help=True, rich_markup_mode=help_markup())
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(schedule_app, name="schedule")
 app.command("beat")(beat)
 register_ops(app)  # flower, status, health, test, monitor, task, cancel, retry, purge, cleanup
-console = Console(stderr=True)
+console = make_console(stderr=True)
 
 
 @app.command()
 def api(
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    workers: int = 1,
+    host: str = typer.Option("127.0.0.1", help="address to bind"),
+    port: int = typer.Option(8000, help="port to serve on"),
+    workers: int = typer.Option(1, min=1, help="uvicorn worker processes"),
     migrate: bool = typer.Option(False, help="apply migrations first"),
 ) -> None:
     """Serve the HTTP API (uvicorn)."""
@@ -67,12 +70,16 @@ def api(
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def worker(
     ctx: typer.Context,
-    queues: str = typer.Option("ai_analysis,maintenance,health", "-Q", "--queues"),
-    concurrency: int | None = typer.Option(None, "-c", "--concurrency"),
-    name: str = typer.Option("worker@%h", "-n", "--hostname"),
-    pool: str = typer.Option("prefork", "-P", "--pool"),
+    queues: str = typer.Option(
+        "ai_analysis,maintenance,health", "-Q", "--queues", help="comma-separated queues to consume"
+    ),
+    concurrency: int | None = typer.Option(
+        None, "-c", "--concurrency", help="pool processes (default: CELERY_WORKER_CONCURRENCY)"
+    ),
+    name: str = typer.Option("worker@%h", "-n", "--hostname", help="worker name (%h: host)"),
+    pool: str = typer.Option("prefork", "-P", "--pool", help="prefork, solo or threads"),
 ) -> None:
-    """Start a Celery worker (extra options are passed to `celery worker`)."""
+    """Start a Celery worker. Extra options are passed to `celery worker`."""
     settings = load_settings()
     from vocalborn.worker.celery_app import get_celery
 
@@ -118,12 +125,18 @@ def db_current() -> None:
 
 @user_app.command("create")
 def user_create(
-    email: str = typer.Option(..., prompt=True),
-    name: str = typer.Option(..., prompt=True),
+    email: str = typer.Option(..., prompt=True, help="login e-mail"),
+    name: str = typer.Option(..., prompt=True, help="display name"),
     role: str = typer.Option("client", help="client, therapist or admin"),
-    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+    password: str = typer.Option(
+        ...,
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        help="at least 8 characters (asked for when not given)",
+    ),
 ) -> None:
-    """Create an account (admins and therapists are made here or by an admin)."""
+    """Create an account. Admins and therapists are made here or by an admin."""
     from vocalborn.accounts.models import Role
     from vocalborn.accounts.schemas import normalize_email
     from vocalborn.accounts.service import create_user
@@ -160,8 +173,11 @@ def user_create(
 
 
 @app.command("ai-service")
-def ai_service(host: str = "127.0.0.1", port: int = 8001) -> None:
-    """Serve the built-in offline analyser over HTTP (the remote AI service contract)."""
+def ai_service(
+    host: str = typer.Option("127.0.0.1", help="address to bind"),
+    port: int = typer.Option(8001, help="port to serve on"),
+) -> None:
+    """Serve the built-in offline analyser over HTTP. The remote AI service contract."""
     from vocalborn.analyzer.http_service import run_ai_service
 
     settings = load_settings()

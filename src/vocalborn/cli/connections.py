@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 
 if TYPE_CHECKING:
     import redis
@@ -22,11 +21,12 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
 from vocalborn.cli.common import load_settings
+from vocalborn.cli.output import make_console
 from vocalborn.config import Settings
 
 OK, FAILED, USAGE, UNREACHABLE = 0, 1, 2, 3
-out = Console()
-err = Console(stderr=True)
+out = make_console()
+err = make_console(stderr=True)
 
 
 class Unreachable(Exception):

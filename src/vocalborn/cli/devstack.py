@@ -16,9 +16,10 @@ from pathlib import Path
 
 import httpx
 import typer
-from rich.console import Console
 
-console = Console(stderr=True)
+from vocalborn.cli.output import make_console
+
+console = make_console(stderr=True)
 DEFAULT_API = "http://127.0.0.1:8000"
 # Without --start, how long nothing may listen at the API URL before the demo gives up.
 NO_API_GRACE_SECONDS = 5.0
@@ -28,11 +29,12 @@ def up(
     host: str = typer.Option("127.0.0.1", help="API bind address"),
     port: int = typer.Option(8000, help="API port"),
     flower: bool = typer.Option(False, "--flower", help="also start Flower"),
-    flower_port: int = 5555,
+    flower_port: int = typer.Option(5555, help="Flower's port (with --flower)"),
     concurrency: int = typer.Option(0, help="worker processes (0 = the setting)"),
     data_dir: Path = typer.Option(None, help="default: DATA_DIR or ./.vocalborn"),
 ) -> None:
-    """Start the API, a worker and beat (and Flower) on embedded defaults; Ctrl-C stops all."""
+    """Start the API, a worker and beat on embedded defaults. Flower with --flower; Ctrl-C
+    stops all."""
     from vocalborn.cli.common import configured
     from vocalborn.devstack.launcher import run_stack
     from vocalborn.devstack.redis_server import EmbeddedRedisError
@@ -89,7 +91,7 @@ def demo(
     ),
     timeout: float = typer.Option(600.0, help="seconds to wait for the analyses"),
 ) -> None:
-    """Analyse the bundled English and Mandarin samples end to end and print the scores."""
+    """Analyse the bundled English and Mandarin samples end to end. Prints the scores."""
     from vocalborn.cli.common import adopt_stack
     from vocalborn.devstack.demo import DemoError, run_demo
 

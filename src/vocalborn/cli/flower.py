@@ -16,7 +16,7 @@ def flower(
     address: str = typer.Option("127.0.0.1", help="address to bind"),
     url_prefix: str = typer.Option("", help="path prefix behind a reverse proxy"),
 ) -> None:
-    """Serve Flower (Celery's monitor) with basic auth from FLOWER_BASIC_AUTH."""
+    """Serve Flower, Celery's monitor, behind basic auth. Credentials: FLOWER_BASIC_AUTH."""
     from vocalborn.config import ConfigError
 
     settings = load_settings()

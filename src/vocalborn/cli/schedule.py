@@ -12,20 +12,23 @@ from contextlib import contextmanager
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 from sqlalchemy.orm import Session
 
 from vocalborn.cli.common import load_settings
+from vocalborn.cli.output import Grid, format_time, help_markup, make_console, print_grids
 from vocalborn.config import Settings
 from vocalborn.errors import AppError
 from vocalborn.schedules import entries as svc
 
+ON_OFF = {"yes": "green", "no": "yellow"}
+OUTCOMES = {"success": "green", "failure": "red", "running": "yellow"}
 schedule_app = typer.Typer(
-    help="The periodic job schedule (Celery Beat, kept in the database).", no_args_is_help=True
+    help="The periodic job schedule (Celery Beat, kept in the database).",
+    no_args_is_help=True,
+    rich_markup_mode=help_markup(),
 )
-err = Console(stderr=True)
-out = Console()
+err = make_console(stderr=True)
+out = make_console()
 
 
 @contextmanager
@@ -71,7 +74,7 @@ def seed(settings: Settings) -> list[str]:
 
 @schedule_app.command("list")
 def list_cmd(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
-    """Every entry with its schedule, last and next run (Asia/Taipei time)."""
+    """Every entry with its schedule, last and next run. Times in TIMEZONE (Asia/Taipei)."""
     settings = load_settings()
     celery = _celery()
     with _db(settings) as db:
@@ -79,21 +82,22 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="print JSON")) -
     if as_json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    table = Table(title=f"Schedule ({settings.TIMEZONE})")
-    for col in ("name", "task", "schedule", "enabled", "last run", "next run", "runs"):
-        table.add_column(col)
-    for r in rows:
-        when = r["crontab"] or f"every {r['interval_seconds']:g}s"
-        table.add_row(
+    zone = settings.TIMEZONE
+    table = [
+        (
             r["name"],
             r["task"],
-            when,
+            r["crontab"] or f"every {r['interval_seconds']:g}s",
             "yes" if r["enabled"] else "no",
-            (r["last_run_at"] or "-")[:19],
-            (r["next_run_at"] or "-")[:19],
+            format_time(r["last_run_at"], zone),
+            format_time(r["next_run_at"], zone),
             str(r["total_run_count"]),
         )
-    out.print(table)
+        for r in rows
+    ]
+    columns = ("name", "task", "schedule", "enabled", "last run", "next run", "runs")
+    title = f"Schedule (crontab and times in {zone})"
+    print_grids(out, Grid(title, columns, table, numeric=frozenset({"runs"}), styles=ON_OFF))
 
 
 def _spec_options(
@@ -132,12 +136,13 @@ ARGS = typer.Option(None, "--args", help="JSON list")
 KWARGS = typer.Option(None, "--kwargs", help="JSON object")
 QUEUE = typer.Option(None, "--queue", help="maintenance or health ('' = routed default)")
 EXPIRES = typer.Option(None, "--expires", help="seconds after which an unrun message is dropped")
-DESCRIPTION = typer.Option(None, "--description")
+DESCRIPTION = typer.Option(None, "--description", help="what the entry is for")
+NAME = typer.Argument(..., help="the entry's name (see `vocalborn schedule list`)")
 
 
 @schedule_app.command("add")
 def add_cmd(
-    name: str,
+    name: str = typer.Argument(..., help="a new entry's name"),
     task: str = typer.Option(..., "--task", help="registered maintenance/health task name"),
     every: float | None = EVERY,
     cron: str | None = CRON,
@@ -160,8 +165,8 @@ def add_cmd(
 
 @schedule_app.command("set")
 def set_cmd(
-    name: str,
-    task: str | None = typer.Option(None, "--task"),
+    name: str = NAME,
+    task: str | None = typer.Option(None, "--task", help="registered maintenance/health task"),
     every: float | None = EVERY,
     cron: str | None = CRON,
     args: str | None = ARGS,
@@ -184,28 +189,31 @@ def set_cmd(
 
 
 @schedule_app.command("enable")
-def enable_cmd(name: str) -> None:
+def enable_cmd(name: str = NAME) -> None:
+    """Enable an entry (beat runs it again)."""
     with _db(load_settings()) as db:
         svc.set_enabled(db, name, True)
     out.print(f"enabled {name}")
 
 
 @schedule_app.command("disable")
-def disable_cmd(name: str) -> None:
+def disable_cmd(name: str = NAME) -> None:
+    """Disable an entry (kept, but beat does not run it)."""
     with _db(load_settings()) as db:
         svc.set_enabled(db, name, False)
     out.print(f"disabled {name}")
 
 
 @schedule_app.command("remove")
-def remove_cmd(name: str) -> None:
+def remove_cmd(name: str = NAME) -> None:
+    """Delete an entry (`schedule seed` brings a default entry back)."""
     with _db(load_settings()) as db:
         svc.delete_entry(db, name)
     out.print(f"removed {name}")
 
 
 @schedule_app.command("run-now")
-def run_now_cmd(name: str) -> None:
+def run_now_cmd(name: str = NAME) -> None:
     """Send the entry's task once, now (the schedule is unchanged)."""
     settings = load_settings()
     celery = _celery()
@@ -221,37 +229,41 @@ def run_now_cmd(name: str) -> None:
 
 @schedule_app.command("seed")
 def seed_cmd() -> None:
-    """Insert the default entries that are missing (operator changes are kept)."""
+    """Insert the missing default entries. Operator changes are kept."""
     added = seed(load_settings())
     out.print(f"added: {', '.join(added)}" if added else "all default entries present")
 
 
 @schedule_app.command("runs")
-def runs_cmd(job: str | None = typer.Option(None, "--job"), limit: int = 20) -> None:
+def runs_cmd(
+    job: str | None = typer.Option(None, "--job", help="only this task name"),
+    limit: int = typer.Option(20, min=1, help="how many runs, newest first"),
+) -> None:
     """Recent job runs (outcome, duration, summary)."""
     from vocalborn.schedules.runs import recent_runs
 
-    with _db(load_settings()) as db:
-        runs = recent_runs(db, job, limit)
-        table = Table()
-        for col in ("job", "started", "duration", "outcome", "summary / error"):
-            table.add_column(col)
-        for r in runs:
-            table.add_row(
+    settings = load_settings()
+    zone = settings.TIMEZONE
+    with _db(settings) as db:
+        rows = [
+            (
                 r.job_name,
-                r.started_at.isoformat()[:19],
+                format_time(r.started_at, zone),
                 f"{r.duration_seconds:.2f}s" if r.duration_seconds is not None else "-",
                 r.outcome,
-                (r.error or json.dumps(r.summary, ensure_ascii=False))[:80],
+                (r.error or "").strip().split("\n")[0] or json.dumps(r.summary, ensure_ascii=False),
             )
-    out.print(table)
+            for r in recent_runs(db, job, limit)
+        ]
+    columns = ("job", "started", "duration", "outcome", "summary / error")
+    print_grids(out, Grid(f"Job runs (times in {zone})", columns, rows, styles=OUTCOMES))
 
 
 def beat(
-    loglevel: str = typer.Option("INFO", "--loglevel", "-l"),
+    loglevel: str = typer.Option("INFO", "--loglevel", "-l", help="DEBUG, INFO, WARNING, ERROR"),
     seed_defaults: bool = typer.Option(True, help="insert missing default entries first"),
 ) -> None:
-    """Run Celery Beat on the database schedule (one leader across processes)."""
+    """Run Celery Beat on the database schedule. One leader across processes."""
     settings = load_settings()
     if seed_defaults:
         added = seed(settings)

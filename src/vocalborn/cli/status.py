@@ -6,7 +6,6 @@ import time
 from typing import Any
 
 import typer
-from rich.table import Table
 
 from vocalborn.cli.common import load_settings
 from vocalborn.cli.connections import (
@@ -19,8 +18,12 @@ from vocalborn.cli.connections import (
     ops,
     out,
 )
+from vocalborn.cli.output import Grid, format_time, now_text, print_grids, renderable, say
 from vocalborn.config import Settings
 from vocalborn.worker.names import ANALYSIS_QUEUE
+
+WORKER_STYLES = {"online": "green", "offline": "red", "unknown": "yellow"}
+HEALTH_STYLES = {"ok": "green", "DOWN": "red"}
 
 
 def _status_data(o: Ops) -> dict[str, Any]:
@@ -39,46 +42,58 @@ def _status_data(o: Ops) -> dict[str, Any]:
         }
 
 
-def _status_tables(data: dict[str, Any]) -> list[Table]:
-    workers = Table(title="Workers", title_justify="left")
-    cols = ("Worker", "Status", "Active", "Processed", "Failed", "Slots", "Load avg", "Memory",
-            "Queues")  # fmt: skip
-    for col in cols:
-        workers.add_column(col)
+def _status_grids(data: dict[str, Any], zone: str) -> list[Grid]:
     online = [w for w in data["workers"] if w["status"] == "online"]
-    for w in online or data["workers"][:10]:
-        color = "green" if w["status"] == "online" else "red"
-        load = " ".join(f"{x:.2f}" for x in w["load_avg"]) if w.get("load_avg") else "-"
-        memory = f"{w['memory_rss_mb']:.0f} MB" if w.get("memory_rss_mb") is not None else "-"
-        workers.add_row(
-            w["worker_name"], f"[{color}]{w['status']}[/{color}]", str(w["active"]),
-            str(w["processed"]), str(w["failed"]), str(w["concurrency"] or "-"), load, memory,
-            ",".join(w["queues"]) or "-",
-        )  # fmt: skip
-    queues = Table(title="Queues", title_justify="left")
-    for col in ("Queue", "Pending", "Active", "Workers", "Throughput/min"):
-        queues.add_column(col)
-    for q in data["queues"]:
-        queues.add_row(
-            q["queue_name"], str(q["pending"]), str(q["active"]), str(q["workers"]),
-            f"{q['throughput_per_minute']:g}",
-        )  # fmt: skip
-    counts = Table(title="Tasks", title_justify="left")
-    for name in data["counts"]:
-        counts.add_column(name)
-    counts.add_row(*(str(v) for v in data["counts"].values()))
-    tables = [workers, queues, counts]
+    workers = Grid(
+        "Workers",
+        ("Worker", "Status", "Active", "Processed", "Failed", "Slots", "Load avg", "Memory",
+         "Queues"),
+        [
+            (
+                w["worker_name"], w["status"], str(w["active"]), str(w["processed"]),
+                str(w["failed"]), str(w["concurrency"] or "-"),
+                " ".join(f"{x:.2f}" for x in w["load_avg"]) if w.get("load_avg") else "-",
+                f"{w['memory_rss_mb']:.0f} MB" if w.get("memory_rss_mb") is not None else "-",
+                ",".join(w["queues"]) or "-",
+            )
+            for w in online or data["workers"][:10]
+        ],
+        numeric=frozenset({"Active", "Processed", "Failed", "Slots", "Memory"}),
+        styles=WORKER_STYLES,
+    )  # fmt: skip
+    queues = Grid(
+        "Queues",
+        ("Queue", "Pending", "Active", "Workers", "Throughput/min"),
+        [
+            (q["queue_name"], str(q["pending"]), str(q["active"]), str(q["workers"]),
+             f"{q['throughput_per_minute']:g}")
+            for q in data["queues"]
+        ],
+        numeric=frozenset({"Pending", "Active", "Workers", "Throughput/min"}),
+    )  # fmt: skip
+    counts = Grid(
+        "Tasks",
+        tuple(data["counts"]),
+        [tuple(str(v) for v in data["counts"].values())],
+        numeric=frozenset(data["counts"]),
+    )
+    grids = [workers, queues, counts]
     if data.get("active_tasks"):
-        active = Table(title="Active tasks", title_justify="left")
-        for col in ("Task ID", "State", "Progress", "Step", "Worker", "Started"):
-            active.add_column(col)
-        for t in data["active_tasks"]:
-            active.add_row(
-                t["task_id"], t["state"], f"{t['progress']}%", t["current_step"] or "-",
-                t["worker"] or "-", (t["started_at"] or "-")[:19],
-            )  # fmt: skip
-        tables.append(active)
-    return tables
+        active = Grid(
+            f"Active tasks (times in {zone})",
+            ("Task ID", "State", "Progress", "Step", "Worker", "Queued", "Started"),
+            [
+                (
+                    t["task_id"], t["state"], f"{t['progress']}%", t["current_step"] or "-",
+                    t["worker"] or "-", format_time(t.get("created_at"), zone),
+                    format_time(t["started_at"], zone),
+                )
+                for t in data["active_tasks"]
+            ],
+            numeric=frozenset({"Progress"}),
+        )  # fmt: skip
+        grids.append(active)
+    return grids
 
 
 def status(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
@@ -88,8 +103,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="machine-readable 
     if as_json:
         emit_json(data)
         return
-    for table in _status_tables(data):
-        out.print(table)
+    print_grids(out, *_status_grids(data, o.settings.TIMEZONE))
 
 
 def _check_ai_service(settings: Settings) -> tuple[bool, str]:
@@ -106,7 +120,7 @@ def _check_ai_service(settings: Settings) -> tuple[bool, str]:
 
 
 def health(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
-    """Check the database, Redis, workers and the AI service; exit 1 if any is down."""
+    """Check the database, Redis, workers and the AI service. Exit code 1 if one is down."""
     from vocalborn.db import make_engine
     from vocalborn.monitoring.health import check_database, check_redis
     from vocalborn.worker.registry import live_workers
@@ -140,13 +154,8 @@ def health(as_json: bool = typer.Option(False, "--json", help="machine-readable 
     if as_json:
         emit_json({"healthy": healthy, "checks": results})
     else:
-        table = Table(title="Health", title_justify="left")
-        for col in ("Check", "OK", "Detail"):
-            table.add_column(col)
-        for r in results:
-            mark = "[green]ok[/green]" if r["ok"] else "[red]DOWN[/red]"
-            table.add_row(r["name"], mark, r["detail"])
-        out.print(table)
+        rows = [(r["name"], "ok" if r["ok"] else "DOWN", r["detail"]) for r in results]
+        print_grids(out, Grid("Health", ("Check", "OK", "Detail"), rows, styles=HEALTH_STYLES))
     if not healthy:
         raise typer.Exit(FAILED)
 
@@ -155,26 +164,59 @@ def monitor(
     interval: float = typer.Option(2.0, min=0.1, help="seconds between refreshes"),
     iterations: int = typer.Option(0, min=0, help="stop after N refreshes (0: until Ctrl-C)"),
 ) -> None:
-    """A live table of workers, queues, counts and running tasks, refreshed until Ctrl-C."""
-    from rich.console import Group
-    from rich.live import Live
-
-    def render(o: Ops) -> Group:
-        try:
-            data = _status_data(o)
-        except Unreachable as exc:
-            return Group(f"[red]{exc}[/red]", f"[dim]{time.strftime('%X')}[/dim]")
-        return Group(*_status_tables(data), f"[dim]{time.strftime('%X')} — Ctrl-C to quit[/dim]")
-
+    """Live view of workers, queues, counts and running tasks. Refreshed until Ctrl-C (in a
+    pipe: one plain snapshot per refresh)."""
     with ops() as o:
         o.broker.ping()
-        count = 0
+        zone = o.settings.TIMEZONE
         try:
-            with Live(render(o), console=out, auto_refresh=False) as live:
-                count = 1
-                while not iterations or count < iterations:
-                    time.sleep(interval)
-                    live.update(render(o), refresh=True)
-                    count += 1
+            if out.is_terminal:
+                _monitor_live(o, zone, interval, iterations)
+            else:
+                _monitor_plain(o, zone, interval, iterations)
         except KeyboardInterrupt:
             pass
+
+
+def _snapshot(o: Ops, zone: str) -> tuple[list[Grid], str | None]:
+    try:
+        return _status_grids(_status_data(o), zone), None
+    except Unreachable as exc:
+        return [], str(exc)
+
+
+def _monitor_live(o: Ops, zone: str, interval: float, iterations: int) -> None:
+    from rich.console import Group
+    from rich.live import Live
+    from rich.text import Text
+
+    def render() -> Group:
+        grids, error = _snapshot(o, zone)
+        footer = Text(f"refreshed {now_text(zone)} — Ctrl-C to quit", style="dim")
+        if error:
+            return Group(Text(error, style="red"), footer)
+        return Group(*(renderable(out, g) for g in grids), footer)
+
+    # "visible": a screen too short shows the top scrolled away, never a cut-off "..."
+    with Live(render(), console=out, auto_refresh=False, vertical_overflow="visible") as live:
+        count = 1
+        while not iterations or count < iterations:
+            time.sleep(interval)
+            live.update(render(), refresh=True)
+            count += 1
+
+
+def _monitor_plain(o: Ops, zone: str, interval: float, iterations: int) -> None:
+    count = 0
+    while True:
+        grids, error = _snapshot(o, zone)
+        say(out, f"== refreshed {now_text(zone)} ==")
+        if error:
+            say(out, error)
+        print_grids(out, *grids)
+        out.file.flush()
+        count += 1
+        if iterations and count >= iterations:
+            return
+        time.sleep(interval)
+        say(out, "")

@@ -11,6 +11,7 @@ from typing import Any
 import typer
 
 from vocalborn.cli.connections import FAILED, USAGE, Ops, err, first_line, ops, out
+from vocalborn.cli.output import format_time, progress_display, say
 from vocalborn.worker.names import (
     ANALYSIS_QUEUE,
     CLEANUP_EXPIRED_TASKS,
@@ -32,7 +33,7 @@ def test_roundtrip(
     message: str = typer.Option("ping", "--message", "-m", help="text to send and get back"),
     timeout: float = typer.Option(30.0, help="seconds to wait for a worker's reply"),
 ) -> None:
-    """Send a message through the broker to a worker (health queue) and wait for its echo."""
+    """Send a message to a worker and wait for its echo. Through the broker, health queue."""
     from celery.exceptions import TimeoutError as CeleryTimeout
 
     with ops() as o:
@@ -74,8 +75,8 @@ def task(
     follow: bool = typer.Option(True, help="follow a running task until it ends"),
     timeout: float = typer.Option(0, min=0, help="give up after N seconds (0: never)"),
 ) -> None:
-    """Status of a task, with a progress bar following it live until it ends."""
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+    """Status of a task, followed live until it ends. A bar in a terminal, lines in a pipe."""
+    from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
     from vocalborn.analysis.progress import TERMINAL, events_channel
 
@@ -93,7 +94,7 @@ def task(
             )  # fmt: skip
             deadline = time.monotonic() + timeout if timeout else None
             last_db = time.monotonic()
-            with Progress(*columns, console=out, transient=False) as bar:
+            with progress_display(out, *columns) as bar:  # plain lines in a pipe
                 row = bar.add_task(
                     "task",
                     total=100,
@@ -122,7 +123,12 @@ def task(
     final = state["status"]
     out.print(f"task {tid}: [bold]{final}[/bold] ({state['progress']}%)")
     if state.get("worker_name"):
-        out.print(f"worker: {state['worker_name']}")
+        say(out, f"worker: {state['worker_name']}")
+    zone = o.settings.TIMEZONE
+    for label, key in (("created", "created_at"), ("started", "started_at"),
+                       ("finished", "completed_at")):  # fmt: skip
+        if state.get(key):
+            say(out, f"{label}: {format_time(state[key], zone)}")
     if state.get("error_message"):
         out.print(f"[red]{state.get('error_type') or 'error'}: {state['error_message']}[/red]")
     if final == "success":
@@ -224,7 +230,7 @@ def cleanup(
     wait: bool = typer.Option(False, help="wait for the maintenance worker's result"),
     timeout: float = typer.Option(120.0, help="seconds to wait with --wait"),
 ) -> None:
-    """Queue the cleanup of expired tasks, results and orphaned files now."""
+    """Clean up expired tasks, results and orphaned files now. Queued for a worker."""
     from celery.exceptions import TimeoutError as CeleryTimeout
 
     from vocalborn.admin.service import request_cleanup

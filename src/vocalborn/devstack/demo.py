@@ -18,8 +18,9 @@ import httpx
 import websockets
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
-from rich.table import Table
+from rich.table import Column
 
+from vocalborn.cli.output import Grid, make_console, print_grids, progress_display
 from vocalborn.devstack.demo_text import detail_lines
 
 DEMO_THERAPIST = ("demo.therapist@vocalborn.tw", "demo-therapist-password", "Demo Therapist")
@@ -186,16 +187,14 @@ async def _run_all(
 ) -> dict[str, str]:
     token = headers["Authorization"].split()[1]
     columns = (
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", table_column=Column(overflow="fold")),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
         TextColumn("{task.fields[step]}"),
     )
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=30) as http:
-        with Progress(*columns, console=console) as progress:
-            bars = {
-                tid: progress.add_task(s.text[:28], total=100, step="queued") for s, tid in tasks
-            }
+        with progress_display(console, *columns) as progress:  # plain lines in a pipe
+            bars = {tid: progress.add_task(s.text, total=100, step="queued") for s, tid in tasks}
             results = await asyncio.gather(
                 *(
                     follow(base_url, token, tid, progress, bars[tid], http, timeout)
@@ -206,7 +205,7 @@ async def _run_all(
 
 
 def run_demo(api_url: str, timeout: float = 300.0, console: Console | None = None) -> bool:
-    console = console or Console()
+    console = console or make_console()
     base_url = api_url.rstrip("/") + "/api/v1"
     ensure_therapist()
     with httpx.Client(base_url=base_url, timeout=60) as http:
@@ -252,16 +251,10 @@ def _fmt(value: Any) -> str:
 
 
 def _print_result(console: Console, sample: Sample, result: dict[str, Any]) -> None:
-    table = Table(title=f"{sample.text} ({sample.language})")
-    for name in ("overall_score", "pronunciation_accuracy", "fluency_score", "rhythm_score"):
-        table.add_column(name.replace("_", " "))
-    table.add_row(
-        *(
-            _fmt(result.get(n))
-            for n in ("overall_score", "pronunciation_accuracy", "fluency_score", "rhythm_score")
-        )
-    )
-    console.print(table)
+    names = ("overall_score", "pronunciation_accuracy", "fluency_score", "rhythm_score")
+    columns = tuple(n.replace("_", " ") for n in names)
+    row = tuple(_fmt(result.get(n)) for n in names)
+    print_grids(console, Grid(f"{sample.text} ({sample.language})", columns, [row]))
     for line in detail_lines(result):
         console.print(line, markup=False, highlight=False)
     for item in (result.get("suggestions") or [])[:3]:
