@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -51,8 +52,11 @@ def test_report_is_strict_json_and_complete(espeak, analyser, language):
         assert (value is None and key in data["not_assessed"]) or 0 <= value <= 100
     for reason in data["not_assessed"].values():  # read in the page's language
         assert set(reason) == {"zh-TW", "en"} and all(reason.values())
-    for s in data["suggestions"]:
-        assert set(s) == {"zh-TW", "en", "area"}
+    for s in data["suggestions"]:  # plain words for the learner; measurements in `detail`
+        assert {"zh-TW", "en", "area"} <= set(s) <= {"zh-TW", "en", "area", "detail"}
+        assert not re.search(r"\d\.\d|syllables/s|semitone|半音", s["zh-TW"] + s["en"]), s
+        if "detail" in s:
+            assert set(s["detail"]) == {"zh-TW", "en"} and all(s["detail"].values())
     for area in data["improvement_areas"]:
         assert set(area) == {"area", "zh-TW", "en", "score"}
     sentence = data["sentence_analyses"][0]

@@ -1,10 +1,13 @@
 // Every UI string, in zh-TW (default) and English. `t(key, params)` fills {name} placeholders.
 // Elements with a data-i18n attribute get their text; data-i18n-attr lists "attribute:name" pairs.
 
+import RESULT_STRINGS from "./strings-result.js";
+
 export const LANGS = ["zh-TW", "en"];
 
 const STRINGS = {
   "zh-TW": {
+    ...RESULT_STRINGS["zh-TW"],
     app_title: "VocalBorn 發音練習",
     lang_label: "語言",
     logout: "登出",
@@ -200,6 +203,7 @@ const STRINGS = {
     fail_worker_lost: "分析程式多次中斷，已停止重試",
   },
   en: {
+    ...RESULT_STRINGS.en,
     app_title: "VocalBorn Practice",
     lang_label: "Language",
     logout: "Log out",
