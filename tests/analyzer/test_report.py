@@ -61,6 +61,9 @@ def test_report_is_strict_json_and_complete(espeak, analyser, language):
         assert set(area) == {"area", "zh-TW", "en", "score"}
     sentence = data["sentence_analyses"][0]
     assert sentence["text"] == text and sentence["language"] == language
+    for it in sentence["items"] if language == "zh-TW" else []:  # spelled for learners
+        for key in ("zhuyin", "pinyin_marks", "expected_zhuyin", "expected_pinyin_marks"):
+            assert it[key] and not re.search(r"\d", it[key]), (key, it)
     assert data["analysis_model_version"].startswith("vocalborn-offline-1.0 (pocketsphinx 5")
 
 

@@ -79,6 +79,10 @@ def test_stored_items_are_filled_in_once_and_otherwise_left_alone() -> None:
     assert out[1] == items[1] and out[2] == items[2]
     assert "zhuyin" not in items[0]  # the stored item is not modified
     assert with_spellings("我很好", out) == out
+    # the item's own expected tone is what it asks for (here: no sandhi on 很)
+    (hen,) = with_spellings("很好", [{"label": "很", "tone_expected": 3}])[:1]
+    assert hen["zhuyin"] == hen["expected_zhuyin"] == "ㄏㄣˇ"
+    assert with_spellings("很好", [{"label": "很"}])[0]["expected_zhuyin"] == "ㄏㄣˊ"
 
 
 def test_only_mandarin_sentences_of_a_report_are_spelled() -> None:

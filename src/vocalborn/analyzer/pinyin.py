@@ -19,7 +19,7 @@ the tone heard).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pypinyin import Style, lazy_pinyin
@@ -162,7 +162,9 @@ def with_spellings(text: str, items: list[dict[str, Any]]) -> list[dict[str, Any
         if "zhuyin" in item or syl is None or item.get("label") != syl.char:
             out.append(item)
             continue
-        heard = item.get("tone_heard")
+        heard, expected = item.get("tone_heard"), item.get("tone_expected")
+        if isinstance(expected, int) and expected in (1, 2, 3, 4, 5):
+            syl = replace(syl, tone=expected)  # the item's own verdict of what to say
         out.append({**item, **spelled_fields(syl, heard if isinstance(heard, int) else None)})
     return out
 
