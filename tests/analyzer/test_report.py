@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -51,12 +52,18 @@ def test_report_is_strict_json_and_complete(espeak, analyser, language):
         assert (value is None and key in data["not_assessed"]) or 0 <= value <= 100
     for reason in data["not_assessed"].values():  # read in the page's language
         assert set(reason) == {"zh-TW", "en"} and all(reason.values())
-    for s in data["suggestions"]:
-        assert set(s) == {"zh-TW", "en", "area"}
+    for s in data["suggestions"]:  # plain words for the learner; measurements in `detail`
+        assert {"zh-TW", "en", "area"} <= set(s) <= {"zh-TW", "en", "area", "detail"}
+        assert not re.search(r"\d\.\d|syllables/s|semitone|半音", s["zh-TW"] + s["en"]), s
+        if "detail" in s:
+            assert set(s["detail"]) == {"zh-TW", "en"} and all(s["detail"].values())
     for area in data["improvement_areas"]:
         assert set(area) == {"area", "zh-TW", "en", "score"}
     sentence = data["sentence_analyses"][0]
     assert sentence["text"] == text and sentence["language"] == language
+    for it in sentence["items"] if language == "zh-TW" else []:  # spelled for learners
+        for key in ("zhuyin", "pinyin_marks", "expected_zhuyin", "expected_pinyin_marks"):
+            assert it[key] and not re.search(r"\d", it[key]), (key, it)
     assert data["analysis_model_version"].startswith("vocalborn-offline-1.0 (pocketsphinx 5")
 
 

@@ -1,6 +1,7 @@
 """What the second listener heard, in the result view: the word or character heard in place of
-each flagged one, the inserted words, the `substituted` and `unclear` statuses with their labels
-and marks, and the intelligibility score (or why it was not assessed); never ARPAbet phones.
+each flagged one (in its explanation), the inserted words, the `substituted` and `unclear`
+statuses with their icons and labels, and the intelligibility score (or why it was not
+assessed); never ARPAbet phones.
 
 The report comes from `RichSleepyAnalyser`, whose items cycle through fixed patterns."""
 
@@ -42,6 +43,13 @@ def item(result: Locator, status: str) -> Locator:
     return result.locator(f".sentence .item[data-status={status}]")
 
 
+def heard(page: Page, flagged: Locator) -> Locator:
+    """What its explanation says was heard, once the flagged unit is clicked open."""
+    if flagged.get_attribute("aria-expanded") != "true":
+        flagged.click()
+    return page.locator(f"#{flagged.get_attribute('aria-controls')} .heard")
+
+
 def test_the_result_shows_what_the_listener_heard(web: PageRun, stack: Stack) -> None:
     page = web.page
     therapist = stack.account(Role.THERAPIST)
@@ -53,26 +61,27 @@ def test_the_result_shows_what_the_listener_heard(web: PageRun, stack: Stack) ->
     expect(page.locator("#view-learner")).to_be_visible()
     page.set_input_files("#file", wav)
 
-    # English: the word heard under a substituted word, "+word" for an inserted one
+    # English: each flagged word says what was heard when tapped; the inserted word as heard
     result = analyse(page, ENGLISH)
     words = result.locator(".sentence .item")
     expect(words).to_have_count(7)  # six expected words and one inserted
     cat = item(result, "substituted")
-    expect(cat).to_have_class("item substituted")
+    expect(cat).to_have_class("item flagged substituted")
     expect(cat.locator(".item-text")).to_have_text("cat")
-    expect(cat.locator(".heard")).to_have_text(f"聽到：{SUBSTITUTED_WORD}")
-    expect(cat.locator(".heard")).to_be_visible()
-    expect(cat.locator(".mark")).to_have_text("⇄")
-    assert "唸成別的字" in (cat.get_attribute("aria-label") or "")
+    expect(cat.locator(".flag .icon")).to_have_text("⇄")
+    expect(cat.locator(".flag-text")).to_have_text("唸成別的")
+    expect(cat).to_have_accessible_name(re.compile(r"^cat\s*唸成別的$"))
+    expect(heard(page, cat)).to_have_text(SUBSTITUTED_WORD)
     extra = item(result, "extra")
-    expect(extra.locator(".item-text")).to_have_text(f"+{INSERTED_WORD}")
+    expect(extra.locator(".item-text")).to_have_text(INSERTED_WORD)
+    expect(extra.locator(".flag-text")).to_have_text("多唸")
     expect(words.nth(3)).to_have_attribute("data-status", "extra")  # in place, after "sat"
-    expect(item(result, "missing").locator(".heard")).to_have_text("沒聽到")
-    expect(item(result, "mispronounced").locator(".heard")).to_have_text("聽到：the")
-    expect(item(result, "ok").locator(".heard")).to_have_count(0)  # only flagged words
+    expect(heard(page, item(result, "missing"))).to_have_text("沒聽到")
+    expect(heard(page, item(result, "mispronounced"))).to_have_text("the（不夠清楚）")
+    expect(item(result, "ok").locator(".flag")).to_have_count(0)  # only flagged words
     legend = result.locator(".legend-list")
-    expect(legend.locator("[data-legend=substituted]")).to_have_text("字⇄唸成別的字")
-    expect(legend.locator("[data-legend=extra]")).to_have_text("字多唸的字")
+    expect(legend.locator("[data-legend=substituted]")).to_have_text("⇄唸成別的")
+    expect(legend.locator("[data-legend=extra]")).to_have_text("+多唸")
     # the intelligibility score, its basis and the transcript heard
     intel = result.locator("[data-intelligibility=scored]")
     expect(intel.locator("h3")).to_have_text("清晰度")
@@ -88,28 +97,29 @@ def test_the_result_shows_what_the_listener_heard(web: PageRun, stack: Stack) ->
     screenshot(page, "web-result-heard-en.png")
 
     page.select_option("#lang", "en")
-    expect(cat.locator(".heard")).to_have_text(f"heard: {SUBSTITUTED_WORD}")
-    expect(item(result, "missing").locator(".heard")).to_have_text("not heard")
-    expect(legend.locator("[data-legend=substituted]")).to_have_text("字⇄said as another word")
-    assert "said as another word" in (cat.get_attribute("aria-label") or "")
+    expect(cat.locator(".flag-text")).to_have_text("other word")
+    expect(heard(page, cat)).to_have_text(SUBSTITUTED_WORD)
+    expect(heard(page, item(result, "missing"))).to_have_text("nothing")
+    expect(legend.locator("[data-legend=substituted]")).to_have_text("⇄other word")
     expect(intel.locator("h3")).to_have_text("Intelligibility")
     expect(intel.locator(".intel-basis")).to_contain_text("share of the target words")
     page.select_option("#lang", "zh-TW")
 
-    # Mandarin: the character heard, the tone heard, "unclear"; intelligibility not assessed
+    # Mandarin: the character heard, the tone heard in Zhuyin, "unclear"; intelligibility not
+    # assessed
     result = analyse(page, MANDARIN)
     expect(result.locator(".sentence .item")).to_have_count(len(MANDARIN))
     hao = item(result, "substituted")
-    expect(hao.locator(".item-text")).to_have_text("好")
-    expect(hao.locator(".heard")).to_have_text(f"聽到：{SUBSTITUTED_CHAR}")
+    expect(hao.locator("ruby")).to_contain_text("好")
+    expect(heard(page, hao)).to_have_text(SUBSTITUTED_CHAR)
     chi = item(result, "unclear")
-    expect(chi).to_have_class("item unclear")
-    expect(chi.locator(".mark")).to_have_text("?")
-    expect(chi.locator(".heard")).to_have_text("聽到：吃（第 2 聲）")
-    assert "聲調不清楚" in (chi.get_attribute("aria-label") or "")
-    expect(item(result, "wrong_tone").locator(".heard")).to_have_text("聽到：今（第 4 聲）")
-    expect(item(result, "missing").locator(".heard")).to_have_text("沒聽到")
-    expect(result.locator("[data-legend=unclear]")).to_have_text("字?聲調不清楚")
+    expect(chi).to_have_class("item flagged unclear")
+    expect(chi.locator(".flag .icon")).to_have_text("?")
+    expect(chi.locator(".flag-text")).to_have_text("聲調不清")
+    expect(heard(page, chi)).to_have_text("吃 第二聲「ㄔˊ」")
+    expect(heard(page, item(result, "wrong_tone"))).to_have_text("今 第四聲「ㄐㄧㄣˋ」")
+    expect(heard(page, item(result, "missing"))).to_have_text("沒聽到")
+    expect(result.locator("[data-legend=unclear]")).to_have_text("?聲調不清")
     expect(result.locator("[data-legend=extra]")).to_have_count(0)  # no inserted syllable
     na = result.locator("[data-intelligibility=not_assessed]")
     expect(na).to_contain_text("清晰度")

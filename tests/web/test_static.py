@@ -40,7 +40,7 @@ def test_the_page_does_not_shadow_the_api(client: TestClient) -> None:
 
 
 def _strings() -> dict[str, set[str]]:
-    """i18n.js's tables with the `strings-*.js` modules merged into them."""
+    """Keys of i18n.js's tables and of the `strings-*.js` modules spread into them."""
     tables: dict[str, set[str]] = {}
     for path in [STATIC_DIR / "i18n.js", *sorted(STATIC_DIR.glob("strings-*.js"))]:
         source = path.read_text()

@@ -25,6 +25,7 @@ from vocalborn.analysis.schemas import (
     SubmitOut,
 )
 from vocalborn.analysis.status_view import EstimateCache, Estimator, task_status
+from vocalborn.analyzer.pinyin import analyses_with_spellings
 from vocalborn.deps import (
     CurrentUser,
     SessionDep,
@@ -133,7 +134,8 @@ def task_result(task_id: uuid.UUID, user: CurrentUser, db: SessionDep) -> Result
         fluency_score=result.fluency_score,
         rhythm_score=result.rhythm_score,
         detailed_analysis=result.detailed_analysis,
-        sentence_analyses=result.sentence_analyses,
+        # results stored before Mandarin items carried Zhuyin/pinyin get them on read
+        sentence_analyses=analyses_with_spellings(result.sentence_analyses),
         suggestions=result.suggestions,
         improvement_areas=result.improvement_areas,
         not_assessed=result.not_assessed,

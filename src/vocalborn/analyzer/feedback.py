@@ -1,7 +1,9 @@
 """Suggestions and improvement areas in zh-TW and English, from rules on the measurements.
 
-Each rule yields (priority, suggestion); higher priority first. Texts name the measured values so
-a learner and therapist can see why the advice was given.
+Each rule yields (priority, suggestion); higher priority first. A suggestion's text is for the
+learner: short, plain words, no measurements, no tone numbers or phone symbols. The measured
+values behind it (rates, semitones, scores) go in its `detail`, which the page shows only in the
+part for therapists.
 """
 
 from __future__ import annotations
@@ -23,8 +25,16 @@ AREA_NAMES = {
 }
 
 
-def _s(area: str, zh: str, en: str) -> dict[str, str]:
-    return {"zh-TW": zh, "en": en, "area": area}
+def _s(area: str, zh: str, en: str, detail: tuple[str, str] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"zh-TW": zh, "en": en, "area": area}
+    if detail is not None:
+        out["detail"] = {"zh-TW": detail[0], "en": detail[1]}
+    return out
+
+
+def _marks(it: dict[str, Any]) -> str:
+    """A syllable's tone-mark pinyin for an English text (never the tone-number label)."""
+    return str(it.get("expected_pinyin_marks") or it.get("pinyin_marks") or "")
 
 
 def _word_rules(words: list[dict[str, Any]], extra: list[dict[str, Any]]) -> list[tuple]:
@@ -60,15 +70,16 @@ def _word_rules(words: list[dict[str, Any]], extra: list[dict[str, Any]]) -> lis
         )
     bad = sorted((w for w in words if w["status"] == "mispronounced"), key=lambda w: w["score"])
     for w in bad[:3]:
-        sounds = " ".join(w.get("weak_sounds") or []) or w["word"]
+        sounds = " ".join(w.get("weak_sounds") or [])
+        weak = (f"；較弱的音素 {sounds}", f"; weak phones {sounds}") if sounds else ("", "")
         out.append(
             (
                 85 - w["score"] / 10,
                 _s(
                     "pronunciation",
-                    f"「{w['word']}」的發音需要加強（{w['score']:.0f} 分），注意 {sounds} 的音",
-                    f"Work on '{w['word']}' (score {w['score']:.0f}); "
-                    f"listen to the sounds {sounds}",
+                    f"「{w['word']}」要唸得更清楚：慢慢唸，每個音都發出來",
+                    f"Say '{w['word']}' more clearly: slowly, every sound",
+                    (f"{w['score']:.0f} 分{weak[0]}", f"score {w['score']:.0f}{weak[1]}"),
                 ),
             )
         )
@@ -80,11 +91,13 @@ def _character_rules(items: list[dict[str, Any]]) -> list[tuple]:
     missing = [it for it in items if it["status"] == "missing"]
     if missing:
         chars = "".join(it["label"] for it in missing)
-        pinyin = " ".join(it["pinyin"] for it in missing)
-        out.append((95, _s("content", f"漏讀了「{chars}」", f"You left out {chars} ({pinyin})")))
+        pinyin = " ".join(_marks(it) for it in missing).strip()
+        en = f"You left out {chars}" + (f" ({pinyin})" if pinyin else "")
+        out.append((95, _s("content", f"漏讀了「{chars}」", en)))
     for it in [it for it in items if it["status"] == "substituted"][:3]:
         zh = f"第{it['index']}個字「{it['label']}」聽起來像「{it['heard']}」"
-        en = f"Character {it['index']} ({it['label']} {it['pinyin']}) sounded like {it['heard']}"
+        marks = f", {_marks(it)}" if _marks(it) else ""
+        en = f"Character {it['index']} ({it['label']}{marks}) sounded like {it['heard']}"
         out.append((92, _s("content", zh, en)))
     return out
 
@@ -95,7 +108,8 @@ def _tone_rules(items: list[dict[str, Any]]) -> list[tuple]:
     for it in sorted(wrong, key=lambda it: it["score"] or 0.0)[:3]:
         exp, heard = it["tone_expected"], it["tone_heard"]
         zh = f"第{it['index']}個字「{it['label']}」的聲調應為{TONE_NAMES_ZH[exp]}"
-        en = f"Syllable {it['index']} ({it['label']} {it['pinyin']}) should be tone {exp}"
+        marks = f", {_marks(it)}" if _marks(it) else ""
+        en = f"Syllable {it['index']} ({it['label']}{marks}) should be tone {exp}"
         if heard and heard != exp:
             zh += f"，聽起來像{TONE_NAMES_ZH[heard]}"
             en += f"; it sounded like tone {heard}"
@@ -121,8 +135,12 @@ def _timing_rules(timing: dict[str, Any], ref: dict[str, Any] | None, flu: dict)
                     80,
                     _s(
                         "fluency",
-                        f"請放慢速度：每秒 {rate:.1f} 個音節，{against_zh}為 {tgt_txt}",
-                        f"Slow down: {rate:.1f} syllables/s against {tgt_txt} {against_en}",
+                        "請放慢一點速度",
+                        "Slow down a little",
+                        (
+                            f"每秒 {rate:.1f} 個音節，{against_zh}為 {tgt_txt}",
+                            f"{rate:.1f} syllables/s against {tgt_txt} {against_en}",
+                        ),
                     ),
                 )
             )
@@ -132,9 +150,12 @@ def _timing_rules(timing: dict[str, Any], ref: dict[str, Any] | None, flu: dict)
                     75,
                     _s(
                         "fluency",
-                        f"可以說得更順一點：每秒 {rate:.1f} 個音節，{against_zh}為 {tgt_txt}",
-                        f"Speak a little faster: {rate:.1f} syllables/s "
-                        f"against {tgt_txt} {against_en}",
+                        "可以說得更順、更快一點",
+                        "Speak a little faster and more smoothly",
+                        (
+                            f"每秒 {rate:.1f} 個音節，{against_zh}為 {tgt_txt}",
+                            f"{rate:.1f} syllables/s against {tgt_txt} {against_en}",
+                        ),
                     ),
                 )
             )
@@ -147,16 +168,19 @@ def _timing_rules(timing: dict[str, Any], ref: dict[str, Any] | None, flu: dict)
                 78,
                 _s(
                     "fluency",
-                    f"句中停頓 {n} 次（共 {total:.1f} 秒）{ref_n}，試著一口氣說完",
-                    f"{n} pauses ({total:.1f} s) inside the sentence{ref_en}; "
-                    "try to say it in one go",
+                    f"句子中間停了 {n} 次，試著一口氣說完",
+                    f"You paused {n} times inside the sentence; try to say it in one go",
+                    (
+                        f"停頓 {n} 次，共 {total:.1f} 秒{ref_n}",
+                        f"{n} pauses, {total:.1f} s in all{ref_en}",
+                    ),
                 ),
             )
         )
     return out
 
 
-def build(facts: dict[str, Any]) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+def build(facts: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(suggestions, improvement_areas) from the analysis facts gathered by the analyser."""
     rules: list[tuple] = []
     if facts.get("different_sentence"):
@@ -181,9 +205,12 @@ def build(facts: dict[str, Any]) -> tuple[list[dict[str, str]], list[dict[str, A
                 50,
                 _s(
                     "intonation",
-                    f"語調較平（音高變化 {pitch['f0_sd_st']:.1f} 半音），試著讓音高有更多起伏",
-                    f"Your pitch is flat (SD {pitch['f0_sd_st']:.1f} semitones); "
-                    "let it rise and fall more",
+                    "聲音有點平，試著讓聲音有高有低",
+                    "Your voice stays flat; let it rise and fall more",
+                    (
+                        f"音高變化（標準差）{pitch['f0_sd_st']:.1f} 半音",
+                        f"pitch SD {pitch['f0_sd_st']:.1f} semitones",
+                    ),
                 ),
             )
         )

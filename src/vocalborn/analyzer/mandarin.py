@@ -20,7 +20,7 @@ from vocalborn.analyzer import constants as C
 from vocalborn.analyzer import verdict
 from vocalborn.analyzer.content import content_match, dtw_distance, mfcc_features
 from vocalborn.analyzer.hearing import Listened
-from vocalborn.analyzer.pinyin import Syllable, expected_syllables
+from vocalborn.analyzer.pinyin import Syllable, expected_syllables, spelled_fields
 from vocalborn.analyzer.praat import Frontend, fnum
 from vocalborn.analyzer.rhythm import mandarin_rhythm
 from vocalborn.analyzer.segment import segment_syllables
@@ -114,6 +114,7 @@ def _item(
         "heard": heard.heard if heard is not None else None,
         "said": said,
         "status": verdict.syllable_status(tone, said),
+        **spelled_fields(syl, tone_heard),
     }
 
 

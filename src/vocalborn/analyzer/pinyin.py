@@ -9,14 +9,22 @@ rules are applied here on the citation tones:
 - third tone before third tone: in a run of n third tones the first n-1 become second tone.
   In runs of three or more, speakers group differently (展覽館 zhan2 lan2 guan3 or zhan3 lan2
   guan3), so a non-final syllable of such a run accepts tone 3 as well.
+
+Learners never see tone numbers: `spell` writes a syllable in Zhuyin (注音, what learners in
+Taiwan read) and in tone-mark pinyin, for the page above each character (the tone as written in
+a dictionary) and in the explanation of a flagged syllable (the tone to say after sandhi, and
+the tone heard).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from pypinyin import Style, lazy_pinyin
+from pypinyin.contrib.tone_convert import to_tone
+from pypinyin.style import convert
 
 _HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _DIGITS = set("零〇一二兩两三四五六七八九十百千萬万億亿")
@@ -96,3 +104,86 @@ def _third_tone(tones: list[int]) -> list[set[int]]:
             accepted[k] = {2} if j - i == 1 else {2, 3}
         i = j + 1
     return accepted
+
+
+# --- spelling for learners: Zhuyin (注音) and tone-mark pinyin, never tone numbers --------------
+
+NEUTRAL_DOT = "˙"
+
+
+def spell(syllable: str, tone: int) -> tuple[str, str] | None:
+    """(Zhuyin, tone-mark pinyin) of a toneless syllable ("hao", "lv") said with `tone` (1-5);
+    None when `syllable` is not pinyin (a character pypinyin does not know). Zhuyin writes the
+    neutral tone's dot first, as Taiwan's textbooks do (˙ㄇㄚ)."""
+    base = syllable.lower().replace("ü", "v")
+    if not base.isascii() or not base.isalpha() or tone not in (1, 2, 3, 4, 5):
+        return None
+    numbered = base if tone == 5 else f"{base}{tone}"
+    zhuyin = convert(numbered, Style.BOPOMOFO, True).replace(NEUTRAL_DOT, "")
+    if tone == 5:
+        zhuyin = NEUTRAL_DOT + zhuyin
+    return zhuyin, to_tone(numbered)
+
+
+def readings(text: str) -> list[tuple[str, str, str]]:
+    """(character, Zhuyin, tone-mark pinyin) of each Chinese character as written (citation tone,
+    polyphones read from context); a character pypinyin does not know gets empty spellings."""
+    out = []
+    for syl in expected_syllables(text):
+        spelled = spell(syl.pinyin, syl.citation_tone) or ("", "")
+        out.append((syl.char, *spelled))
+    return out
+
+
+def spelled_fields(syl: Syllable, tone_heard: int | None) -> dict[str, str | None]:
+    """What a Mandarin report item carries for the page: the syllable as written above its
+    character, as it should be said here (after tone sandhi) and as it was heard (its tone)."""
+    written = spell(syl.pinyin, syl.citation_tone)
+    expected = spell(syl.pinyin, syl.tone)
+    heard = spell(syl.pinyin, tone_heard) if tone_heard else None
+    return {
+        "zhuyin": written[0] if written else None,
+        "pinyin_marks": written[1] if written else None,
+        "expected_zhuyin": expected[0] if expected else None,
+        "expected_pinyin_marks": expected[1] if expected else None,
+        "heard_zhuyin": heard[0] if heard else None,
+        "heard_pinyin_marks": heard[1] if heard else None,
+    }
+
+
+def with_spellings(text: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`items` (a Mandarin sentence's, possibly stored before these fields existed) with the
+    spelled fields filled in where missing. Items are matched to the text's characters in order;
+    one that does not match (an item of another shape) is left as it is."""
+    syllables = expected_syllables(text)
+    out = []
+    for i, item in enumerate(items):
+        syl = syllables[i] if i < len(syllables) else None
+        if "zhuyin" in item or syl is None or item.get("label") != syl.char:
+            out.append(item)
+            continue
+        heard, expected = item.get("tone_heard"), item.get("tone_expected")
+        if isinstance(expected, int) and expected in (1, 2, 3, 4, 5):
+            syl = replace(syl, tone=expected)  # the item's own verdict of what to say
+        out.append({**item, **spelled_fields(syl, heard if isinstance(heard, int) else None)})
+    return out
+
+
+def analyses_with_spellings(analyses: list[Any] | None) -> list[Any] | None:
+    """A report's `sentence_analyses` with every Mandarin item spelled (results stored before
+    the spelled fields existed are read through this)."""
+    if not analyses:
+        return analyses
+    out: list[Any] = []
+    for sa in analyses:
+        ok = isinstance(sa, dict) and sa.get("language") == "zh-TW"
+        text, items = (sa.get("text"), sa.get("items")) if ok else (None, None)
+        if (
+            isinstance(text, str)
+            and isinstance(items, list)
+            and all(isinstance(it, dict) for it in items)
+        ):
+            out.append({**sa, "items": with_spellings(text, items)})
+        else:
+            out.append(sa)
+    return out

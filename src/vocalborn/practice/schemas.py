@@ -3,8 +3,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
+from vocalborn.analyzer.pinyin import readings
 from vocalborn.practice.models import Language, RecordStatus
 
 
@@ -21,6 +22,12 @@ class SentenceIn(BaseModel):
         return v
 
 
+class CharReading(BaseModel):
+    char: str
+    zhuyin: str  # "" when pypinyin does not know the character
+    pinyin_marks: str
+
+
 class SentenceOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -31,6 +38,15 @@ class SentenceOut(BaseModel):
     reference_audio_duration: float | None
     reference_audio_format: str | None
     created_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def readings(self) -> list[CharReading] | None:
+        """Mandarin: each character's Zhuyin and tone-mark pinyin as written, so the page can
+        show the sentence with its spelling before anything is recorded. None for English."""
+        if self.language != Language.ZH_TW:
+            return None
+        return [CharReading(char=c, zhuyin=z, pinyin_marks=p) for c, z, p in readings(self.text)]
 
 
 class SessionCreatedOut(BaseModel):

@@ -2,11 +2,13 @@
 // Elements with a data-i18n attribute get their text; data-i18n-attr lists "attribute:name" pairs.
 
 import HISTORY_STRINGS from "./strings-history.js";
+import RESULT_STRINGS from "./strings-result.js";
 
 export const LANGS = ["zh-TW", "en"];
 
 const STRINGS = {
   "zh-TW": {
+    ...RESULT_STRINGS["zh-TW"],
     app_title: "VocalBorn 發音練習",
     lang_label: "語言",
     logout: "登出",
@@ -203,6 +205,7 @@ const STRINGS = {
     ...HISTORY_STRINGS["zh-TW"],
   },
   en: {
+    ...RESULT_STRINGS.en,
     app_title: "VocalBorn Practice",
     lang_label: "Language",
     logout: "Log out",

@@ -6,6 +6,7 @@ import { historyRows, historyView } from "./history.js";
 import { t } from "./i18n.js";
 import { $, messageOf, play, setError, showBanner, state } from "./page.js";
 import { TaskFollower } from "./progress.js";
+import { spelled } from "./reading.js";
 import { renderProgress } from "./progress-panel.js";
 import { toggleRecording } from "./recorder.js";
 import { h } from "./result.js";
@@ -44,6 +45,7 @@ export function renderSentences() {
           "label",
           { for: id },
           h("span", { class: "sentence-text", lang: s.language }, s.text),
+          readingLine(s),
           h("span", { class: "tag" }, t(s.language === "en" ? "language_en" : "language_zh")),
           s.has_reference ? h("span", { class: "tag ref" }, t("has_reference")) : null,
         ),
@@ -53,6 +55,12 @@ export function renderSentences() {
       ),
     );
   }
+}
+
+/** A Mandarin sentence's Zhuyin (or tone-mark pinyin), shown under it before recording. */
+function readingLine(s) {
+  const spellings = Array.isArray(s.readings) ? s.readings.map((r) => spelled(r)).filter(Boolean) : [];
+  return spellings.length ? h("span", { class: "sentence-reading", "aria-hidden": "true" }, spellings.join(" ")) : null;
 }
 
 // --- submit --------------------------------------------------------------------------------
@@ -211,4 +219,5 @@ export function bindLearner() {
   $("cancel-btn").addEventListener("click", cancelTask);
   $("retry-btn").addEventListener("click", retryTask);
   $("history-refresh").addEventListener("click", () => loadHistory());
+  document.addEventListener("vb:reading", renderSentences);
 }

@@ -1,30 +1,34 @@
-// The sentence word by word (English) or syllable by syllable (Mandarin), each coloured by its
-// status, with what the second listener heard written under every flagged unit. Colour is never
-// the only cue: each status also has its own underline, and the newer ones a symbol, so the page
-// reads the same in greyscale and to a screen reader (the status is in each item's label).
+// The sentence word by word (English) or character by character (Mandarin, each character above
+// its Zhuyin or tone-mark pinyin). Every flagged unit is a button with an icon and a short text
+// label, so it reads without colour and without hover; tapping it (or Enter/Space) opens a small
+// panel under the sentence: what was expected, what was heard, and one tip (tips.js).
 
-import { t, has } from "./i18n.js";
-import { band, fmtScore, h } from "./result.js";
+import { lang, t } from "./i18n.js";
+import { readingMode, setReadingMode, spelled } from "./reading.js";
+import { band, h } from "./result.js";
+import { tipFor, toneName } from "./tips.js";
 
-// Statuses that need work: the item says what was heard in its place.
-const FLAGGED = new Set(["mispronounced", "wrong_tone", "unclear", "substituted", "missing"]);
-// A symbol in the item's corner for statuses whose look is not otherwise unmistakable.
-const MARKS = { substituted: "⇄", unclear: "?" };
-const CLASSES = { missing: "missing", extra: "extra", wrong_tone: "wrong-tone", substituted: "substituted", unclear: "unclear" };
+// Flagged statuses, each with its icon (the short text label is the i18n key flag_<status>).
+export const ICONS = {
+  wrong_tone: "♪",
+  unclear: "?",
+  substituted: "⇄",
+  missing: "∅",
+  mispronounced: "!",
+  extra: "+",
+};
+const CLASSES = { missing: "missing", extra: "extra", wrong_tone: "wrong-tone", substituted: "substituted", unclear: "unclear", mispronounced: "mispronounced" };
 const LEGEND = [
   ["good", "legend_good"],
   ["fair", "legend_fair"],
   ["poor", "legend_poor"],
-  ["wrong-tone", "legend_wrong_tone"],
-  ["missing", "legend_missing"],
   ["na", "legend_na"],
 ];
-// Shown in the legend only when the result has such an item.
-const LEGEND_IF_PRESENT = [
-  ["substituted", "legend_substituted"],
-  ["unclear", "legend_unclear"],
-  ["extra", "legend_extra"],
-];
+let panelIds = 0;
+
+export function isFlagged(it) {
+  return Boolean(it && it.status in ICONS);
+}
 
 function itemClass(it) {
   const status = it.status || "";
@@ -33,83 +37,153 @@ function itemClass(it) {
   return band(it.score);
 }
 
-function itemLabel(it) {
-  if (it.status === "extra") return `+${it.heard || "…"}`; // an inserted word: the word heard
-  return it.label || it.word || "…";
+const isMandarin = (it) => typeof it.label === "string" && !("word" in it);
+
+/** The unit as the learner sees it: a character above its spelling, a word, or the word heard. */
+function unitView(it) {
+  if (it.status === "extra") return h("span", { class: "item-text" }, it.heard || "…");
+  if (!isMandarin(it)) return h("span", { class: "item-text" }, it.word || "…");
+  const spelling = spelled(it);
+  if (!spelling) return h("span", { class: "item-text" }, it.label);
+  return h("ruby", { class: "item-text" }, it.label, h("rt", { class: "spelling" }, spelling));
 }
 
-/** What the listener heard in this unit's place, for flagged units; null otherwise. */
-export function heardText(it) {
-  if (!FLAGGED.has(it.status)) return null;
-  if (it.status === "missing" || it.said === "missing") return t("heard_nothing");
-  const toneOff = typeof it.tone_heard === "number" && (it.status === "wrong_tone" || it.status === "unclear");
-  if (it.heard && toneOff) return t("heard_with_tone", { heard: it.heard, tone: it.tone_heard });
-  if (it.heard) return t("heard_as", { heard: it.heard });
-  if (toneOff) return t("tone_heard", { tone: it.tone_heard });
-  return null;
+function statusText(it) {
+  return t(`flag_${it.status}`);
 }
 
-function itemTitle(it, heard) {
-  const parts = [];
-  if (it.pinyin) parts.push(it.pinyin);
-  if (it.status) parts.push(has(`status_${it.status}`) ? t(`status_${it.status}`) : it.status);
-  if (heard) parts.push(heard);
-  if (typeof it.score === "number") parts.push(t("word_score", { score: fmtScore(it.score) }));
-  if (it.tone_expected) parts.push(t("tone_expected", { tone: it.tone_expected }));
-  if (it.tone_heard && it.tone_heard !== it.tone_expected && !heard) parts.push(t("tone_heard", { tone: it.tone_heard }));
-  return parts.join(" · ");
+function toneLine(it, tone, prefix) {
+  const spelling = spelled(it, prefix);
+  const name = toneName(tone, lang());
+  return spelling ? t("explain_tone", { name, spelled: spelling }) : name;
 }
 
-function itemView(it) {
-  const heard = heardText(it);
-  const title = itemTitle(it, heard);
-  const mark = MARKS[it.status];
+/** [expected, heard] for the panel, as text. */
+export function expectedHeard(it) {
+  const mandarin = isMandarin(it);
+  const tone = it.status === "wrong_tone" || it.status === "unclear";
+  let expected;
+  if (it.status === "extra") expected = t("expected_none");
+  else if (mandarin && tone) expected = `${it.label} ${toneLine(it, it.tone_expected, "expected_")}`;
+  else if (mandarin) expected = [it.label, spelled(it, "expected_")].filter(Boolean).join(" ");
+  else expected = it.word || "";
+  let heard;
+  if (it.status === "missing" || it.said === "missing") heard = t("heard_none");
+  else if (mandarin && tone) heard = typeof it.tone_heard === "number" ? `${it.heard || it.label} ${toneLine(it, it.tone_heard, "heard_")}` : t("heard_unknown");
+  else if (it.status === "mispronounced") heard = t("heard_not_clear", { heard: it.heard || it.word || "" });
+  else heard = it.heard || t("heard_unknown");
+  return [expected, heard];
+}
+
+function panelView(it, id) {
+  const [expected, heard] = expectedHeard(it);
+  const tip = tipFor(it, lang(), spelled(it, "expected_"));
   return h(
-    "span",
-    { class: `item ${itemClass(it)}`, title, tabindex: "0", "aria-label": `${itemLabel(it)}: ${title}`, "data-status": it.status || "" },
-    h("span", { class: "item-text" }, itemLabel(it)),
-    mark ? h("span", { class: "mark", "aria-hidden": "true" }, mark) : null,
-    it.pinyin ? h("small", { class: "pinyin" }, it.pinyin) : null,
-    heard ? h("small", { class: "heard" }, heard) : null,
+    "div",
+    { class: "explain", id, role: "region", "aria-label": `${it.label || it.word || it.heard || ""} ${statusText(it)}`, "data-status": it.status, hidden: true },
+    h("p", { class: "explain-title" }, h("span", { class: "icon", "aria-hidden": "true" }, ICONS[it.status]), " ", h("strong", {}, statusText(it))),
+    h(
+      "dl",
+      {},
+      h("div", {}, h("dt", {}, t("explain_expected")), h("dd", { class: "expected" }, expected)),
+      h("div", {}, h("dt", {}, t("explain_heard")), h("dd", { class: "heard" }, heard)),
+    ),
+    tip ? h("p", { class: "tip" }, h("strong", {}, `${t("explain_tip")}${t("colon")}`), tip) : null,
   );
+}
+
+function flaggedView(it, panels) {
+  const id = `explain-${++panelIds}`;
+  const panel = panelView(it, id);
+  panels.append(panel);
+  const button = h(
+    "button",
+    { type: "button", class: `item flagged ${itemClass(it)}`, "aria-expanded": "false", "aria-controls": id, "data-status": it.status },
+    unitView(it),
+    h("span", { class: "flag" }, h("span", { class: "icon", "aria-hidden": "true" }, ICONS[it.status]), h("span", { class: "flag-text" }, statusText(it))),
+  );
+  button.addEventListener("click", () => {
+    const open = button.getAttribute("aria-expanded") !== "true";
+    for (const other of button.closest(".sentences").querySelectorAll(".item[aria-expanded=true]")) {
+      other.setAttribute("aria-expanded", "false");
+      document.getElementById(other.getAttribute("aria-controls")).hidden = true;
+    }
+    button.setAttribute("aria-expanded", String(open));
+    panel.hidden = !open;
+  });
+  button.addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape" && button.getAttribute("aria-expanded") === "true") button.click();
+  });
+  return button;
+}
+
+function plainView(it) {
+  return h("span", { class: `item ${itemClass(it)}`, "data-status": it.status || "" }, unitView(it));
+}
+
+function readingSwitch(box, list) {
+  const mode = readingMode();
+  const option = (value, key) =>
+    h(
+      "button",
+      {
+        type: "button",
+        class: "secondary small",
+        "aria-pressed": String(mode === value),
+        "data-reading": value,
+        onclick: () => {
+          setReadingMode(value);
+          fill(box, list);
+          box.querySelector(`[data-reading=${value}]`).focus();
+        },
+      },
+      t(key),
+    );
+  return h("div", { class: "reading-switch", role: "group", "aria-label": t("reading_label") }, h("span", { class: "muted small" }, t("reading_label")), option("zhuyin", "reading_zhuyin"), option("pinyin", "reading_pinyin"));
 }
 
 function legendView(statuses) {
   const legend = h("ul", { class: "legend-list" });
-  const extra = LEGEND_IF_PRESENT.filter(([cls]) => statuses.has(cls));
-  for (const [cls, key] of [...LEGEND, ...extra]) {
-    const mark = MARKS[cls];
-    legend.append(
-      h(
-        "li",
-        { "data-legend": cls },
-        h("span", { class: `swatch item ${cls}`, "aria-hidden": "true" }, "字", mark ? h("span", { class: "mark" }, mark) : null),
-        t(key),
-      ),
-    );
+  for (const [cls, key] of LEGEND) legend.append(h("li", { "data-legend": cls }, h("span", { class: `swatch item ${cls}`, "aria-hidden": "true" }, "字"), t(key)));
+  for (const status of Object.keys(ICONS).filter((s) => statuses.has(s))) {
+    legend.append(h("li", { "data-legend": status }, h("span", { class: "swatch icon", "aria-hidden": "true" }, ICONS[status]), t(`flag_${status}`)));
   }
   return legend;
 }
 
-export function sentenceView(analyses) {
-  const box = h("div", { class: "sentences" });
-  const list = Array.isArray(analyses) ? analyses : [];
+function fill(box, list) {
   const statuses = new Set();
+  const panels = h("div", { class: "explains" });
   let any = false;
+  let flagged = 0;
+  const mandarin = list.some((sa) => sa && sa.language === "zh-TW" && Array.isArray(sa.items) && sa.items.length);
+  const children = [];
+  if (mandarin) children.push(readingSwitch(box, list));
   for (const sa of list) {
     const items = Array.isArray(sa && sa.items) ? sa.items : [];
     if (!items.length) {
-      if (sa && sa.text) box.append(h("p", { class: "sentence plain", lang: sa.language || null }, sa.text));
+      if (sa && sa.text) children.push(h("p", { class: "sentence plain", lang: sa.language || null }, sa.text));
       continue;
     }
     any = true;
     const line = h("p", { class: "sentence", lang: sa.language || null });
     for (const it of items) {
       if (it.status) statuses.add(it.status);
-      line.append(itemView(it), sa.language === "en" ? " " : "");
+      if (isFlagged(it)) flagged += 1;
+      line.append(isFlagged(it) ? flaggedView(it, panels) : plainView(it), sa.language === "en" ? " " : "");
     }
-    box.append(line);
+    children.push(line);
   }
-  box.append(any ? legendView(statuses) : h("p", { class: "note" }, t("no_items")));
+  if (any) {
+    children.push(panels);
+    children.push(h("p", { class: "sentence-summary" }, flagged ? `${t("to_work_on", { n: flagged })} ${t("tap_hint")}` : t("all_right")));
+    children.push(legendView(statuses));
+  } else children.push(h("p", { class: "note" }, t("no_items")));
+  box.replaceChildren(...children);
+}
+
+export function sentenceView(analyses) {
+  const box = h("div", { class: "sentences" });
+  fill(box, Array.isArray(analyses) ? analyses : []);
   return box;
 }

@@ -1,9 +1,12 @@
-// Renders one analysis result: score cards, intelligibility, the coloured sentence (in
-// result-sentence.js), the pitch plot, suggestions, improvement areas and the notes on what was
-// not assessed. Missing parts degrade to a note.
+// Renders one analysis result for a learner: score cards with a short encouraging line,
+// intelligibility, the sentence with its flagged words explained (result-sentence.js), the pitch
+// plot, suggestions and improvement areas; the numbers and model details for therapists sit in
+// a closed "details" part (result-details.js). Missing parts degrade to a note.
 
 import { pitchPlot } from "./charts.js";
-import { lang, otherLang, t, has } from "./i18n.js";
+import { formatDateTime } from "./format.js";
+import { lang, otherLang, t } from "./i18n.js";
+import { detailsView } from "./result-details.js";
 import { sentenceView } from "./result-sentence.js";
 
 export const SCORES = [
@@ -120,25 +123,10 @@ function intelligibilityView(intel, reasonEntry, language) {
   );
 }
 
-function notesView(notAssessed) {
-  // the scores and intelligibility show their own reasons
-  const main = new Set([...SCORES.map(([k]) => k), "intelligibility"]);
-  const rest = Object.entries(notAssessed || {}).filter(([k]) => !main.has(k));
-  if (!rest.length) return null;
-  return h(
-    "section",
-    { class: "card notes" },
-    h("h3", {}, t("other_notes")),
-    h(
-      "ul",
-      {},
-      rest.map(([k, v]) => {
-        const [text, other] = localised(v);
-        const label = has(`na_${k}`) ? t(`na_${k}`) : k.replace(/_/g, " ");
-        return h("li", { "data-note": k, title: other || null }, h("strong", {}, label), `${t("colon")}${text}`);
-      }),
-    ),
-  );
+function cheerView(overall) {
+  if (typeof overall !== "number") return null;
+  const key = overall >= 80 ? "cheer_good" : overall >= 60 ? "cheer_fair" : "cheer_poor";
+  return h("p", { class: `cheer ${band(overall)}` }, t(key));
 }
 
 /**
@@ -155,7 +143,7 @@ export function resultView(result, ctx = {}) {
     "div",
     { class: "result-head" },
     ctx.sentence ? h("p", { class: "result-sentence", lang: ctx.sentence.language }, ctx.sentence.text) : null,
-    when ? h("p", { class: "muted" }, new Date(when).toLocaleString()) : null,
+    when ? h("p", { class: "muted when" }, h("time", { datetime: when }, formatDateTime(when))) : null,
     h(
       "div",
       { class: "row" },
@@ -169,17 +157,12 @@ export function resultView(result, ctx = {}) {
     { class: "result", "data-task-id": result.task_id },
     head,
     h("div", { class: "scores" }, SCORES.map(([k, label]) => scoreCard(k, label, result[k], na[k]))),
+    cheerView(result.overall_score),
     intelligibilityView(detailed.intelligibility, na.intelligibility, language),
     h("section", { class: "card" }, h("h3", {}, t("sentence_title")), sentenceView(result.sentence_analyses)),
     h("section", { class: "card" }, h("h3", {}, t("pitch_title")), plot || h("p", { class: "note pitch-none" }, t("pitch_none"))),
     h("div", { class: "two-col" }, h("section", { class: "card" }, h("h3", {}, t("suggestions_title")), suggestionsView(result.suggestions)), h("section", { class: "card" }, h("h3", {}, t("areas_title")), areasView(result.improvement_areas))),
-    notesView(na),
     ctx.extra || null,
-    h(
-      "p",
-      { class: "muted small" },
-      typeof result.processing_time_seconds === "number" ? t("processing_time", { s: result.processing_time_seconds.toFixed(1) }) : "",
-      result.analysis_model_version ? ` · ${t("model_version", { v: result.analysis_model_version })}` : "",
-    ),
+    detailsView(result),
   );
 }

@@ -3,10 +3,10 @@
 
 export default {
   "zh-TW": {
-    pitch_axis_st: "半音",
+    pitch_axis_st: "比平常高 ↑ 低 ↓",
     pitch_axis_time_ref: "示範錄音的時間（秒）",
     pitch_tone_shape: "標準聲調走向",
-    pitch_desc_st: "音高曲線，以各自平常的音高為 0（單位：半音）：實線是練習的錄音，虛線是示範錄音",
+    pitch_desc_st: "音高曲線，以各自平常的音高為 0：實線是練習的錄音，虛線是示範錄音",
     pitch_note_st: "0 是每個人自己平常的音高，往上是比較高、往下是比較低，所以小孩和大人的聲音可以直接比較。",
     pitch_note_units: "實線已逐字對齊示範錄音的時間。",
     pitch_note_proportional: "實線已依整句的長度對齊示範錄音（這份結果沒有逐字的時間）。",
@@ -26,10 +26,10 @@ export default {
     history_truncated: "只顯示最近的 {n} 次練習。",
   },
   en: {
-    pitch_axis_st: "semitones",
+    pitch_axis_st: "higher ↑ lower ↓ than usual",
     pitch_axis_time_ref: "time in the model recording (s)",
     pitch_tone_shape: "expected tone shape",
-    pitch_desc_st: "Pitch curves in semitones from each speaker's usual pitch (0): solid line the practice recording, dashed line the model recording",
+    pitch_desc_st: "Pitch curves around each speaker's usual pitch (0): solid line the practice recording, dashed line the model recording",
     pitch_note_st: "0 is each speaker's own usual pitch; up is higher, down is lower, so a child's voice and an adult's can be compared.",
     pitch_note_units: "The solid line is lined up with the model recording word by word.",
     pitch_note_proportional: "The solid line is stretched to the model recording's length (this result has no word timings).",
