@@ -73,7 +73,7 @@ def _redeem(db: Session, therapist: User, code: str, settings: Settings) -> Clie
     "/therapists/me/clients", response_model=ClientOut, status_code=status.HTTP_201_CREATED
 )
 async def redeem_code(
-    body: RedeemIn, therapist: StaffUser, db: SessionDep, settings: SettingsDep, request: Request
+    body: RedeemIn, therapist: CurrentUser, db: SessionDep, settings: SettingsDep, request: Request
 ) -> ClientOut:
     """Link the learner whose code this is. 404 for a code nobody has (counted: five from one
     address block this therapist there for 15 minutes, 429), 410 for an expired or used one,
