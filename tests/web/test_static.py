@@ -40,10 +40,12 @@ def test_the_page_does_not_shadow_the_api(client: TestClient) -> None:
 
 
 def _strings() -> dict[str, set[str]]:
-    source = (STATIC_DIR / "i18n.js").read_text()
+    """The keys of each language: i18n.js and the string modules it merges (strings-*.js)."""
     tables: dict[str, set[str]] = {}
-    for lang, body in re.findall(r'^  "?([\w-]+)"?: \{\n(.*?)^  \},', source, re.S | re.M):
-        tables[lang] = set(re.findall(r'^    "?([\w ]+?)"?: ', body, re.M))
+    for path in [STATIC_DIR / "i18n.js", *sorted(STATIC_DIR.glob("strings-*.js"))]:
+        source = path.read_text()
+        for lang, body in re.findall(r'^  "?([\w-]+)"?: \{\n(.*?)^  \},', source, re.S | re.M):
+            tables.setdefault(lang, set()).update(re.findall(r'^    "?([\w ]+?)"?: ', body, re.M))
     return tables
 
 

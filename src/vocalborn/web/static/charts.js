@@ -54,8 +54,12 @@ function pathOf(pts, x, y) {
   return d.trim();
 }
 
-/** The pitch plot, or null when neither contour has a voiced point. */
-export function pitchPlot(pitch) {
+/**
+ * The pitch plot, or null when neither contour has a voiced point. `opts.learnerName` labels
+ * the learner's curve with their name (a therapist's screen) instead of "you".
+ */
+export function pitchPlot(pitch, opts = {}) {
+  const desc = opts.learnerName ? t("pitch_desc_named", { name: opts.learnerName }) : t("pitch_desc");
   const learner = points(pitch && pitch.contour);
   const reference = points(pitch && pitch.reference && pitch.reference.contour);
   const voiced = [...learner, ...reference].filter(Boolean);
@@ -77,11 +81,11 @@ export function pitchPlot(pitch) {
     viewBox: `0 0 ${W} ${H}`,
     class: "chart pitch-plot",
     role: "img",
-    "aria-label": t("pitch_desc"),
+    "aria-label": desc,
     "data-learner-points": learner.filter(Boolean).length,
     "data-reference-points": reference.filter(Boolean).length,
   });
-  svg.append(el("title", {}, t("pitch_desc")));
+  svg.append(el("title", {}, desc));
   const grid = el("g", { class: "grid" });
   for (const f of ticks(fLo, fHi, 5)) {
     grid.append(el("line", { x1: m.l, x2: W - m.r, y1: y(f), y2: y(f) }));
@@ -100,7 +104,8 @@ export function pitchPlot(pitch) {
   if (learner.some(Boolean)) svg.append(el("path", { d: pathOf(learner, x, y), class: "line learner" }));
   const legend = el("g", { class: "legend", transform: `translate(${m.l + 4},14)` });
   legend.append(el("line", { x1: 0, x2: 24, y1: 0, y2: 0, class: "line learner" }));
-  legend.append(el("text", { x: 30, y: 4 }, t("pitch_learner")));
+  const name = opts.learnerName && opts.learnerName.length > 14 ? `${opts.learnerName.slice(0, 13)}…` : opts.learnerName;
+  legend.append(el("text", { x: 30, y: 4 }, name || t("pitch_learner")));
   if (reference.some(Boolean)) {
     const at = compact() ? 110 : 150;
     legend.append(el("line", { x1: at, x2: at + 24, y1: 0, y2: 0, class: "line reference" }));

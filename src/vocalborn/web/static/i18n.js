@@ -1,6 +1,8 @@
 // Every UI string, in zh-TW (default) and English. `t(key, params)` fills {name} placeholders.
 // Elements with a data-i18n attribute get their text; data-i18n-attr lists "attribute:name" pairs.
 
+import THERAPIST from "./strings-therapist.js";
+
 export const LANGS = ["zh-TW", "en"];
 
 const STRINGS = {
@@ -198,6 +200,7 @@ const STRINGS = {
     fail_timeout: "分析時間過長",
     fail_validation: "分析的資料不正確",
     fail_worker_lost: "分析程式多次中斷，已停止重試",
+    ...THERAPIST["zh-TW"],
   },
   en: {
     app_title: "VocalBorn Practice",
@@ -385,6 +388,7 @@ const STRINGS = {
     fail_timeout: "The analysis took too long",
     fail_validation: "The data to analyse is not valid",
     fail_worker_lost: "The analysis was interrupted too often and is no longer retried",
+    ...THERAPIST.en,
   },
 };
 

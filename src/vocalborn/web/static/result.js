@@ -142,12 +142,13 @@ function notesView(notAssessed) {
 }
 
 /**
- * The result view. `ctx` = {sentence, onPlayMine, onPlayReference, extra: Node|null}.
+ * The result view. `ctx` = {sentence, onPlayMine, onPlayReference, extra: Node|null,
+ * learnerName: the learner's name on a therapist's screen (else the labels say "your")}.
  */
 export function resultView(result, ctx = {}) {
   const na = result.not_assessed || {};
   const detailed = result.detailed_analysis || {};
-  const plot = pitchPlot(detailed.pitch_analysis);
+  const plot = pitchPlot(detailed.pitch_analysis, { learnerName: ctx.learnerName });
   const when = result.completed_at || result.created_at;
   const first = Array.isArray(result.sentence_analyses) ? result.sentence_analyses[0] : null;
   const language = (first && first.language) || (ctx.sentence && ctx.sentence.language);
@@ -159,7 +160,7 @@ export function resultView(result, ctx = {}) {
     h(
       "div",
       { class: "row" },
-      ctx.onPlayMine ? h("button", { type: "button", class: "secondary", onclick: ctx.onPlayMine }, t("play_mine")) : null,
+      ctx.onPlayMine ? h("button", { type: "button", class: "secondary", onclick: ctx.onPlayMine }, ctx.learnerName ? t("play_learner", { name: ctx.learnerName }) : t("play_mine")) : null,
       ctx.onPlayReference ? h("button", { type: "button", class: "secondary", onclick: ctx.onPlayReference }, t("play_reference")) : null,
     ),
     h("div", { class: "player" }),
