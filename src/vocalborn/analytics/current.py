@@ -157,7 +157,7 @@ def weakest(
     user_ids: Iterable[uuid.UUID],
     days: int,
     top: int = 5,
-    cap: int = 100,
+    cap: int = 30,
 ) -> dict[uuid.UUID, tuple[int, list[dict[str, Any]]]]:
     """Per learner: (analyses read, their `top` most frequent weak tones/words/phones), from
     each learner's `cap` newest results of the last `days` days, in one query."""
