@@ -149,6 +149,23 @@ def test_wrong_codes_are_limited_without_locking_out_others(
     assert redeem(elsewhere, guesser, new_code(client, learner)["code"]).status_code == 201
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the counting is Redis's
+def test_wrong_codes_from_one_address_are_limited_across_therapists(
+    client: TestClient, make_account
+) -> None:  # type: ignore[no-untyped-def]
+    learner = make_account(Role.CLIENT)
+    code = new_code(client, learner)["code"]
+    wrong = "2222-2222" if code != "2222-2222" else "3333-3333"
+    for _ in range(4):  # four therapists, each just within their own limit: 20 wrong codes
+        therapist = make_account(Role.THERAPIST)
+        for _ in range(5):
+            refused(redeem(client, therapist, wrong), 404, "link_code_not_found")
+    fresh = make_account(Role.THERAPIST)
+    refused(redeem(client, fresh, code), 429, "too_many_attempts")  # this address is spent
+    elsewhere = TestClient(client.app, client=("10.20.30.41", 50000))
+    assert redeem(elsewhere, fresh, code).status_code == 201
+
+
 def test_unlinked_or_removed_therapists_see_nothing(
     client: TestClient, db: Session, make_account
 ) -> None:  # type: ignore[no-untyped-def]
