@@ -159,6 +159,8 @@ class Settings(BaseSettings):
     PASSWORD_HASH_WAIT_SECONDS: float = Field(default=5.0, gt=0)
     # Registrations accepted from one client address per hour (429 beyond).
     REGISTRATIONS_PER_ADDRESS_PER_HOUR: int = Field(default=20, ge=1)
+    # How long a learner's link code (shared with a therapist to be linked) stays valid.
+    LINK_CODE_TTL_MINUTES: int = Field(default=24 * 60, ge=1, le=24 * 60)
     TIMEZONE: str = "Asia/Taipei"
     STORAGE_DIR: Path | None = None
     # Task bookkeeping (failed/cancelled task rows, progress keys) is deleted after this many

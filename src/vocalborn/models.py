@@ -1,6 +1,6 @@
 """Every table, imported in one place so Alembic and tests see the whole metadata."""
 
-from vocalborn.accounts.models import Role, TherapistClient, User
+from vocalborn.accounts.models import LinkCode, Role, TherapistClient, User
 from vocalborn.analysis.models import AnalysisResult, AnalysisTask, TaskStatus
 from vocalborn.analytics.models import ErrorAnalytic
 from vocalborn.db import Base
@@ -20,6 +20,7 @@ __all__ = [
     "ErrorAnalytic",
     "JobRun",
     "Language",
+    "LinkCode",
     "PeriodicTask",
     "PracticeRecord",
     "PracticeSession",

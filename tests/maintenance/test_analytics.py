@@ -1,5 +1,5 @@
 """update_error_analytics on both backends, from the analyser's JSON shapes, and the
-therapist-facing read API with its access rules."""
+therapist-facing read API (computed on read) with its access rules."""
 
 from __future__ import annotations
 
@@ -160,8 +160,7 @@ def test_update_aggregates_per_sentence_and_learner_and_is_idempotent(
 def test_therapists_read_analytics_by_the_access_rules(
     backend: Backend, client: TestClient, db: Session, make_account
 ) -> None:  # type: ignore[no-untyped-def]
-    s = _seed(db)
-    update_error_analytics(backend.session_factory, 30, s["now"])
+    s = _seed(db)  # no job run: the API computes on read
     learner = make_account(Role.CLIENT)
     other = make_account(Role.CLIENT)
     linked = make_account(Role.THERAPIST)
@@ -190,6 +189,7 @@ def test_therapists_read_analytics_by_the_access_rules(
         "share": 0.667,
         "mean_score": 20.0,
         "detail": {"notes": {"heard 2": 2}},
+        "label": "好",
     }
 
     url = f"/api/v1/analytics/sentences/{s['zh'].sentence_id}?limit=1"
@@ -200,3 +200,27 @@ def test_therapists_read_analytics_by_the_access_rules(
     assert client.get(url, headers=learner.headers).status_code == 403
     missing = "/api/v1/analytics/sentences/00000000-0000-0000-0000-000000000000"
     assert client.get(missing, headers=admin.headers).status_code == 404
+
+
+def test_the_view_counts_a_result_the_moment_it_is_stored(
+    client: TestClient, db: Session, make_account
+) -> None:  # type: ignore[no-untyped-def]
+    admin = make_account(Role.ADMIN)
+    learner, zh = rows.user(db), rows.sentence(db, "你好嗎")
+    db.commit()
+    by_learner = f"/api/v1/analytics/learners/{learner.user_id}"
+    by_sentence = f"/api/v1/analytics/sentences/{zh.sentence_id}"
+
+    def tones(url: str) -> tuple[int, dict[str, int]]:
+        body = client.get(url, headers=admin.headers).json()
+        return body["analyses"], {i["key"]: i["count"] for i in body["items"]["tone"]}
+
+    assert tones(by_learner) == (0, {}) and tones(by_sentence) == (0, {})
+    stored = [({"好": 2}, 1, {"hao3": 1}), ({"好": 4, "你": 2}, 2, {"hao3": 2, "ni3": 1})]
+    for wrong, analyses, expected in stored:
+        rec = rows.record(db, rows.session(db, learner), zh, status=rows.RecordStatus.AI_ANALYZED)
+        task = rows.task(db, rec, learner, TaskStatus.SUCCESS, completed_at=utcnow())
+        rows.result(db, task, *mandarin(wrong))
+        db.commit()  # stored, as the worker stores it; no job runs
+        assert tones(by_learner) == (analyses, expected)
+        assert tones(by_sentence) == (analyses, expected)

@@ -25,7 +25,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from tests.e2e.harness import Live
 from tests.support.audio import tone_wav
-from vocalborn.accounts.models import Role
+from vocalborn.accounts.links import create_code
+from vocalborn.accounts.models import Role, User
 from vocalborn.accounts.service import link_client
 from vocalborn.analysis.models import AnalysisResult, AnalysisTask, TaskStatus
 from vocalborn.db import make_session_factory, utcnow
@@ -109,6 +110,42 @@ class World:
         body = {"name": name, "task": REAP_STUCK_TASKS, "interval_seconds": 3600}
         assert self.http(ADMIN, "POST", "/api/v1/admin/schedules", json=body).status == 201
         return name
+
+    def fresh_user(self, role: Role) -> str:
+        with self.db() as db:
+            email = f"{self.unique(role.value)}@vocalborn.tw"
+            user = User(email=email, password_hash="x", role=role, name="Fresh")
+            db.add(user)
+            db.commit()
+            return str(user.user_id)
+
+    def fresh_link(self, therapist: str, client: str) -> None:
+        with self.db() as db:
+            link_client(db, uuid.UUID(therapist), uuid.UUID(client))
+            db.commit()
+
+    def fresh_code(self, learner: str | None = None) -> tuple[str, str]:
+        """(code_id, code) of a new link code: the given learner's, or a new learner's (so
+        that redeeming it links nobody the matrix relies on)."""
+        settings = self.live.client.app.state.settings  # type: ignore[attr-defined]
+        owner = learner or self.fresh_user(Role.CLIENT)
+        with self.db() as db:
+            user = db.get(User, uuid.UUID(owner))
+            created = create_code(db, user, settings.secret_key, 60)  # type: ignore[arg-type]
+            db.commit()
+            return str(created.row.code_id), created.code
+
+    def linked_learner(self) -> str:
+        """A new learner linked to the linked therapist (unlinking it changes nothing else)."""
+        learner = self.fresh_user(Role.CLIENT)
+        self.fresh_link(self.ids[LINKED], learner)
+        return learner
+
+    def owners_therapist(self) -> str:
+        """A new therapist linked to the owner (the owner removing it changes nothing else)."""
+        therapist = self.fresh_user(Role.THERAPIST)
+        self.fresh_link(therapist, self.ids[OWNER])
+        return therapist
 
     def upload(self) -> dict[str, Any]:
         return {"files": {"file": ("../../etc/passwd\x00.wav", self.audio, "audio/wav")}}
@@ -244,6 +281,34 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("GET", f"{V1}/therapists/me/clients"): Rule(
         get(lambda w: f"{V1}/therapists/me/clients"), staff(200)
+    ),
+    # --- linking with the learner's consent --------------------------------------------------
+    ("POST", f"{V1}/links/codes"): Rule(
+        lambda w, a: w.http(a, "POST", f"{V1}/links/codes"),
+        {**authed(403), OWNER: 201, OTHER: 201},
+    ),
+    ("GET", f"{V1}/links/codes"): Rule(get(lambda w: f"{V1}/links/codes"), authed(200)),
+    ("DELETE", f"{V1}/links/codes/{{code_id}}"): Rule(
+        lambda w, a: w.http(a, "DELETE", f"{V1}/links/codes/{w.fresh_code(w.ids[OWNER])[0]}"),
+        owner_only(204),
+        unknown=lambda w, a: w.http(a, "DELETE", f"{V1}/links/codes/{NO_SUCH}"),
+    ),
+    ("POST", f"{V1}/therapists/me/clients"): Rule(
+        lambda w, a: w.http(
+            a, "POST", f"{V1}/therapists/me/clients", json={"code": w.fresh_code()[1]}
+        ),
+        {**authed(403), LINKED: 201, UNLINKED: 201},
+    ),
+    ("DELETE", f"{V1}/therapists/me/clients/{{client_id}}"): Rule(
+        lambda w, a: w.http(a, "DELETE", f"{V1}/therapists/me/clients/{w.linked_learner()}"),
+        {**authed(404), OWNER: 403, OTHER: 403, LINKED: 204},
+        unknown=lambda w, a: w.http(a, "DELETE", f"{V1}/therapists/me/clients/{NO_SUCH}"),
+    ),
+    ("GET", f"{V1}/me/therapists"): Rule(get(lambda w: f"{V1}/me/therapists"), authed(200)),
+    ("DELETE", f"{V1}/me/therapists/{{therapist_id}}"): Rule(
+        lambda w, a: w.http(a, "DELETE", f"{V1}/me/therapists/{w.owners_therapist()}"),
+        owner_only(204),
+        unknown=lambda w, a: w.http(a, "DELETE", f"{V1}/me/therapists/{NO_SUCH}"),
     ),
     # --- practice ----------------------------------------------------------------------------
     ("POST", f"{V1}/practice/sentences"): Rule(

@@ -27,7 +27,7 @@ import pytest
 import redis
 import uvicorn
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from tests.conftest import truncate_all
 from tests.e2e.harness import REPO, Live, wait_for, worker_environment
@@ -199,15 +199,24 @@ def stack(
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def playwright_driver() -> Iterator[Playwright]:
+    """The one Playwright driver of the run (a second `sync_playwright()` cannot start while
+    one runs); modules that need a differently configured browser launch it from here."""
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         pytest.fail(f"Chromium is needed at {CHROMIUM} (Debian package chromium)")
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver: Playwright) -> Iterator[Browser]:
+    b = playwright_driver.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    try:
+        yield b
+    finally:
+        b.close()
 
 
 @dataclass

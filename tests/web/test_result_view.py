@@ -20,12 +20,11 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import redis
-from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Playwright, Route, expect
 
 from tests.conftest import truncate_all
 from tests.e2e.harness import worker_environment
@@ -77,15 +76,13 @@ def site(
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is needed at {CHROMIUM} (Debian package chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+def chromium(playwright_driver: Playwright) -> Iterator[Browser]:
+    """Without the session browser's fake-UI flag, so a refused microphone is really refused."""
+    b = playwright_driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    try:
+        yield b
+    finally:
+        b.close()
 
 
 def open_page(chromium: Browser, site: Site, width: int, language: str) -> tuple[Page, list[str]]:

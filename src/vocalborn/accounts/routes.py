@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from vocalborn.accounts import service
 from vocalborn.accounts.hashing import HashingBusy, gate_of
+from vocalborn.accounts.link_routes import router as link_router
 from vocalborn.accounts.models import Role
 from vocalborn.accounts.schemas import (
     CreateUserIn,
@@ -24,7 +25,7 @@ from vocalborn.accounts.schemas import (
 )
 from vocalborn.accounts.security import create_access_token
 from vocalborn.accounts.throttle import LoginThrottle, RegistrationLimit, client_address
-from vocalborn.deps import AdminUser, CurrentUser, SessionDep, SettingsDep, StaffUser
+from vocalborn.deps import AdminUser, CurrentUser, SessionDep, SettingsDep
 from vocalborn.errors import AppError, Unauthorized
 
 router = APIRouter(tags=["accounts"])
@@ -113,6 +114,5 @@ def link_client(
     return LinkOut(therapist_id=link.therapist_id, client_id=link.client_id)
 
 
-@router.get("/therapists/me/clients", response_model=list[UserOut])
-def my_clients(user: StaffUser, db: SessionDep) -> list[UserOut]:
-    return [UserOut.model_validate(u) for u in service.list_clients(db, user.user_id)]
+# Linking with the learner's consent, unlinking and the therapist's client list.
+router.include_router(link_router)

@@ -65,13 +65,3 @@ def can_read_user_data(db: Session, viewer: User, owner_id: uuid.UUID) -> bool:
     if viewer.user_id == owner_id or viewer.role == Role.ADMIN:
         return True
     return viewer.role == Role.THERAPIST and is_linked(db, viewer.user_id, owner_id)
-
-
-def list_clients(db: Session, therapist_id: uuid.UUID) -> list[User]:
-    stmt = (
-        select(User)
-        .join(TherapistClient, TherapistClient.client_id == User.user_id)
-        .where(TherapistClient.therapist_id == therapist_id)
-        .order_by(User.name)
-    )
-    return list(db.scalars(stmt))

@@ -12,6 +12,9 @@ Logins are counted three ways, each attempt taking its slot before the password 
 A successful login gives its slots back and forgives that (account, address) pair only: the
 owner logging in from home does not unblock the attacker's address.
 
+Wrong link codes (a therapist linking a learner) are counted the same way, under their own keys
+(`link_code_throttle`).
+
 Registrations are counted per address (`REGISTRATIONS_PER_ADDRESS_PER_HOUR`): each one costs an
 argon2 hash and an account row.
 
@@ -51,13 +54,13 @@ def _digest(email: str) -> str:
     return hashlib.sha256(email.encode()).hexdigest()[:32]  # no e-mail addresses in Redis
 
 
-def _keys(email: str, address: str) -> tuple[str, str, str]:
+def _keys(email: str, address: str, prefix: str = PREFIX) -> tuple[str, str, str]:
     """(account+address, address, account) counter keys."""
     digest = _digest(email)
     return (
-        f"{PREFIX}pair:{digest}:{address}",
-        f"{PREFIX}addr:{address}",
-        f"{PREFIX}account:{digest}",
+        f"{prefix}pair:{digest}:{address}",
+        f"{prefix}addr:{address}",
+        f"{prefix}account:{digest}",
     )
 
 
@@ -70,17 +73,30 @@ class LoginVerdict:
 class LoginThrottle:
     """Every attempt takes a slot before the password is checked (one atomic INCR per key), so
     a burst of parallel guesses cannot slip past the limit between a check and a count; a
-    successful login gives its slots back."""
+    successful login gives its slots back.
 
-    def __init__(self, client: redis.Redis) -> None:
+    The same counting guards other secrets a person types (see `link_code_throttle`): `prefix`
+    keeps their counters apart, the limits are theirs."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        prefix: str = PREFIX,
+        max_pair: int = MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,
+        max_address: int = MAX_FAILURES_PER_ADDRESS,
+    ) -> None:
         self.client = client
+        self.prefix = prefix
+        self.max_pair = max_pair
+        self.max_address = max_address
 
     def acquire(self, email: str, address: str) -> LoginVerdict:
         """Count this attempt. Fails open when Redis is down: locking everybody out of their
         accounts is worse than a short unthrottled spell."""
         try:
             pipe = self.client.pipeline(transaction=True)
-            for key in _keys(email, address):
+            for key in _keys(email, address, self.prefix):
                 pipe.incr(key)
                 pipe.expire(key, WINDOW_SECONDS, nx=True)
                 pipe.ttl(key)
@@ -89,9 +105,9 @@ class LoginThrottle:
             log.warning("login throttle unavailable: %s", exc)
             return LoginVerdict()
         waits = []
-        if int(p_count) > MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS:
+        if int(p_count) > self.max_pair:
             waits.append(max(int(p_ttl), 1))
-        if int(a_count) > MAX_FAILURES_PER_ADDRESS:
+        if int(a_count) > self.max_address:
             waits.append(max(int(a_ttl), 1))
         delay = ACCOUNT_SLOWDOWN_SECONDS if int(acct_count) > ACCOUNT_SLOWDOWN_AFTER else 0.0
         return LoginVerdict(wait=max(waits, default=0), delay=delay)
@@ -106,17 +122,37 @@ class LoginThrottle:
         self._release(email, address, forgive_pair=False)
 
     def _release(self, email: str, address: str, *, forgive_pair: bool) -> None:
-        pair_key, addr_key, account_key = _keys(email, address)
+        keys = _keys(email, address, self.prefix)
+        pair_key, addr_key, account_key = keys
         try:
             pipe = self.client.pipeline(transaction=True)
             if forgive_pair:
                 pipe.delete(pair_key)
-            for key in (addr_key, account_key) if forgive_pair else _keys(email, address):
+            for key in (addr_key, account_key) if forgive_pair else keys:
                 pipe.decr(key)
                 pipe.expire(key, WINDOW_SECONDS, nx=True)  # had it expired meanwhile
             pipe.execute()
         except redis.RedisError as exc:
             log.warning("login throttle unavailable: %s", exc)
+
+
+LINK_PREFIX = "vocalborn:link-fail:"
+MAX_WRONG_LINK_CODES_PER_THERAPIST_AND_ADDRESS = 5
+
+
+def link_code_throttle(client: redis.Redis) -> LoginThrottle:
+    """Wrong link codes (accounts/links.py), counted like wrong passwords with the therapist who
+    types them as the "account": five wrong codes block that therapist at that address, twenty
+    block the address, many from everywhere only slow the therapist down. A code that exists
+    (even expired or used) gives its slot back, and a right one forgives the pair: nobody else's
+    guessing locks a therapist out of linking from their own address, and the learner is never
+    limited at all."""
+    return LoginThrottle(
+        client,
+        prefix=LINK_PREFIX,
+        max_pair=MAX_WRONG_LINK_CODES_PER_THERAPIST_AND_ADDRESS,
+        max_address=MAX_FAILURES_PER_ADDRESS,
+    )
 
 
 class RegistrationLimit:

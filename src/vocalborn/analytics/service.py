@@ -1,4 +1,4 @@
-"""Aggregate the analyser's per-item findings into `error_analytics`, and read them back.
+"""Aggregate the analyser's per-item findings: what counts as weak, and the nightly table.
 
 What counts as weak, from the analyser's JSON (analyzer/offline.py, parts.py, mandarin.py):
 - phone: an English phone in `detailed_analysis.phoneme_analysis` scoring below `WEAK_SCORE`
@@ -8,10 +8,13 @@ What counts as weak, from the analyser's JSON (analyzer/offline.py, parts.py, ma
 - word: an English word of `sentence_analyses[0].items` that is `mispronounced` or `missing`;
 - pause: a pause of `detailed_analysis.timing_analysis.learner.pauses`, keyed by the word or
   syllable it comes before ("before 好"); detail the mean pause length.
-Read in Python, never with JSON operators, so it runs the same on SQLite and PostgreSQL.
+Interpreted in Python, the same on SQLite and PostgreSQL (the API's reader fetches just these
+three parts with SQLAlchemy's portable JSON paths).
 
 Every run rebuilds the whole table from the results of the last `ERROR_ANALYTICS_DAYS` in one
-transaction (idempotent; readers see the old table or the new one, never a mix).
+transaction (idempotent; readers see the old table or the new one, never a mix). The API no
+longer reads that table: it computes the same figures on read (analytics/current.py), so a
+result counts the moment it is stored.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from vocalborn.analysis.models import AnalysisResult, AnalysisTask
-from vocalborn.analytics.models import CATEGORIES, ErrorAnalytic
+from vocalborn.analytics.models import ErrorAnalytic
 from vocalborn.db import utcnow
 from vocalborn.practice.models import PracticeRecord
 
@@ -44,6 +47,7 @@ class Finding:
     score: float | None = None
     note: str | None = None  # counted in the detail (heard tone, word status, ...)
     seconds: float | None = None  # pause length
+    label: str | None = None  # what people read for the key (the character of a syllable)
 
 
 def _num(value: Any) -> float | None:
@@ -83,9 +87,9 @@ def findings(detailed: Any, sentence_analyses: Any) -> list[Finding]:
         if status == "wrong_tone":
             key = str(it.get("pinyin") or it.get("label") or "?")
             heard = it.get("tone_heard")
-            out.append(
-                Finding("tone", key, _num(it.get("score")), f"heard {heard}" if heard else None)
-            )
+            note = f"heard {heard}" if heard else None
+            label = str(it["label"]) if it.get("label") else None
+            out.append(Finding("tone", key, _num(it.get("score")), note, label=label))
         elif status in ("mispronounced", "missing", "substituted") and it.get("word"):
             out.append(Finding("word", str(it["word"]).lower(), _num(it.get("score")), status))
     timing = detailed.get("timing_analysis")
@@ -108,20 +112,26 @@ def findings(detailed: Any, sentence_analyses: Any) -> list[Finding]:
 
 
 @dataclass
-class _Acc:
+class Tally:
     count: int = 0
     scores: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     notes: Counter[str] = field(default_factory=Counter)
+    labels: Counter[str] = field(default_factory=Counter)
 
     def add(self, f: Finding) -> None:
         self.count += 1
+        if f.label:
+            self.labels[f.label] += 1
         if f.score is not None:
             self.scores.append(f.score)
         if f.seconds is not None:
             self.seconds.append(f.seconds)
         if f.note:
             self.notes[f.note] += 1
+
+    def mean_score(self) -> float | None:
+        return round(sum(self.scores) / len(self.scores), 2) if self.scores else None
 
     def detail(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -137,7 +147,7 @@ def update_error_analytics(
 ) -> dict[str, int]:
     now = now or utcnow()
     start = now - timedelta(days=days)
-    acc: dict[tuple[str, uuid.UUID, str, str], _Acc] = defaultdict(_Acc)
+    acc: dict[tuple[str, uuid.UUID, str, str], Tally] = defaultdict(Tally)
     analyses: Counter[tuple[str, uuid.UUID]] = Counter()
     results = 0
     with session_factory() as db:
@@ -167,7 +177,7 @@ def update_error_analytics(
             for f in findings(detailed, sentences):
                 for scope_name, scope_key in scopes:
                     acc[(scope_name, scope_key, f.category, f.key)].add(f)
-    groups: dict[tuple[str, uuid.UUID, str], list[tuple[str, _Acc]]] = defaultdict(list)
+    groups: dict[tuple[str, uuid.UUID, str], list[tuple[str, Tally]]] = defaultdict(list)
     for (scope, scope_id, category, key), a in acc.items():
         groups[(scope, scope_id, category)].append((key, a))
     rows: list[dict[str, Any]] = []
@@ -182,7 +192,7 @@ def update_error_analytics(
                     "key": key[:200],
                     "count": a.count,
                     "analyses": analyses[(scope, scope_id)],
-                    "mean_score": round(sum(a.scores) / len(a.scores), 2) if a.scores else None,
+                    "mean_score": a.mean_score(),
                     "detail": a.detail(),
                     "period_start": start,
                     "period_end": now,
@@ -195,35 +205,3 @@ def update_error_analytics(
             db.execute(insert(ErrorAnalytic), rows[i : i + 1000])
         db.commit()
     return {"results": results, "rows": len(rows), "scopes": len(analyses)}
-
-
-def read_analytics(db: Session, scope: str, scope_id: uuid.UUID, limit: int) -> dict[str, Any]:
-    rows = list(
-        db.scalars(
-            select(ErrorAnalytic)
-            .where(ErrorAnalytic.scope == scope, ErrorAnalytic.scope_id == scope_id)
-            .order_by(ErrorAnalytic.count.desc(), ErrorAnalytic.key)
-        )
-    )
-    by_category: dict[str, list[dict[str, Any]]] = {c: [] for c in CATEGORIES}
-    for r in rows:
-        if len(by_category[r.category]) < limit:
-            by_category[r.category].append(
-                {
-                    "key": r.key,
-                    "count": r.count,
-                    "share": round(r.count / r.analyses, 3) if r.analyses else None,
-                    "mean_score": r.mean_score,
-                    "detail": r.detail or {},
-                }
-            )
-    first = rows[0] if rows else None
-    return {
-        "scope": scope,
-        "id": str(scope_id),
-        "analyses": first.analyses if first else 0,
-        "period_start": first.period_start.isoformat() if first else None,
-        "period_end": first.period_end.isoformat() if first else None,
-        "computed_at": first.computed_at.isoformat() if first else None,
-        "items": by_category,
-    }

@@ -47,7 +47,7 @@ export async function analyticsInto(box, path, titleKey) {
   const rows = analyticsRows(data);
   const section = h("section", { class: "analytics", "data-rows": rows.length }, h("h3", {}, t(titleKey)));
   if (!rows.length) {
-    section.append(h("p", { class: "note analytics-missing" }, t("analytics_missing")));
+    section.append(h("p", { class: "note analytics-missing" }, t("analytics_none")));
     box.replaceChildren(section);
     return;
   }

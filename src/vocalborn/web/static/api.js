@@ -80,6 +80,7 @@ export const api = {
   get: (path, opts) => request("GET", path, opts),
   post: (path, json, opts = {}) => request("POST", path, { ...opts, json }),
   put: (path, form, opts = {}) => request("PUT", path, { ...opts, form }),
+  del: (path, opts) => request("DELETE", path, opts),
 };
 
 // Audio files need the bearer token, so they are fetched and played from a blob URL.

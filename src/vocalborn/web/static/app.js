@@ -6,6 +6,7 @@ import { api, NetworkError, on, setToken, token } from "./api.js";
 import { compact } from "./charts.js";
 import { applyStatic, lang, setLang, t } from "./i18n.js";
 import { bindLearner, loadHistory, loadSentences, renderHistory, renderSentences } from "./learner.js";
+import { bindLinks, loadLinks, renderLinks, resetLinks } from "./learner-links.js";
 import { $, hideBanner, messageOf, setError, showBanner, state } from "./page.js";
 import { renderProgress } from "./progress-panel.js";
 import { renderResult } from "./result-panel.js";
@@ -38,6 +39,7 @@ function logout() {
     follower: null, task: null, result: null, history: null, clients: null, client: null,
     clientHistory: null, tResult: null,
   });
+  resetLinks();
   $("progress-panel").hidden = true;
   $("result-panel").hidden = true;
   $("client-panel").hidden = true;
@@ -56,7 +58,7 @@ async function enter() {
     await loadClients();
   } else {
     show("learner");
-    await Promise.all([loadSentences(), loadHistory()]);
+    await Promise.all([loadSentences(), loadHistory(), loadLinks()]);
   }
   $("main").focus();
 }
@@ -136,6 +138,7 @@ function rerender() {
     renderHistory();
     renderProgress();
     renderResult("learner");
+    renderLinks();
   } else if (state.user) {
     renderClients();
     renderClientHistory();
@@ -165,6 +168,7 @@ async function start() {
   $("banner-close").addEventListener("click", hideBanner);
   bindLearner();
   bindTherapist();
+  bindLinks();
   setError("submit-error", "");
   setError("login-error", "");
   setError("register-error", "");

@@ -3,6 +3,7 @@
 
 import HISTORY_STRINGS from "./strings-history.js";
 import RESULT_STRINGS from "./strings-result.js";
+import THERAPIST from "./strings-therapist.js";
 
 export const LANGS = ["zh-TW", "en"];
 
@@ -203,6 +204,7 @@ const STRINGS = {
     fail_validation: "分析的資料不正確",
     fail_worker_lost: "分析程式多次中斷，已停止重試",
     ...HISTORY_STRINGS["zh-TW"],
+    ...THERAPIST["zh-TW"],
   },
   en: {
     ...RESULT_STRINGS.en,
@@ -392,6 +394,7 @@ const STRINGS = {
     fail_validation: "The data to analyse is not valid",
     fail_worker_lost: "The analysis was interrupted too often and is no longer retried",
     ...HISTORY_STRINGS.en,
+    ...THERAPIST.en,
   },
 };
 

@@ -49,6 +49,9 @@ export function explain(key, detail) {
 
 export function messageOf(exc) {
   if (exc instanceof NetworkError) return t("server_down");
+  // an error the server words in both languages (e.g. link codes): its own words in ours
+  const own = exc instanceof ApiError && exc.body && exc.body.messages ? exc.body.messages[lang()] : null;
+  if (own) return own;
   if (exc instanceof ApiError) return explain(`err_${exc.code}`, exc.message);
   return String((exc && exc.message) || exc);
 }

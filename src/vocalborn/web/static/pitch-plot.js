@@ -160,16 +160,17 @@ export function pitchPlot(pitch, sentences = null, opts = {}) {
   const typical = mags.length ? mags[Math.min(mags.length - 1, Math.floor(mags.length * 0.98))] : 6;
   const R = Math.min(12, Math.max(6, Math.ceil(typical / 3) * 3));
 
+  const desc = opts.learner ? t("pitch_desc_named", { name: opts.learner }) : t("pitch_desc_st");
   const svg = el("svg", {
     class: "chart pitch-plot",
     role: "img",
-    "aria-label": t("pitch_desc_st"),
+    "aria-label": desc,
     "data-learner-points": learner.filter(Boolean).length,
     "data-reference-points": reference.filter(Boolean).length,
     "data-aligned": align.mode,
     "data-semitone-range": R,
   });
-  svg.append(el("title", {}, t("pitch_desc_st")));
+  svg.append(el("title", {}, desc));
   const entries = [{ text: opts.learner || t("pitch_learner"), cls: "line learner" }];
   if (hasRef) entries.push({ text: t("pitch_reference"), cls: "line reference" });
   if (mandarin) entries.push({ text: t("pitch_tone_shape"), cls: "tone-shape" });

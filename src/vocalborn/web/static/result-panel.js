@@ -34,6 +34,8 @@ export function renderResult(where) {
   view = resultView(entry.result, {
     sentence,
     extra,
+    // on a therapist's screen the recording is the client's: labels say their name
+    learnerName: where === "therapist" && state.client ? state.client.name : null,
     onPlayMine: () => play(view.querySelector(".player"), `/practice/records/${entry.recordId}/audio`),
     onPlayReference: sentence && sentence.has_reference ? () => play(view.querySelector(".player"), `/practice/sentences/${sentence.sentence_id}/reference/audio`) : null,
   });

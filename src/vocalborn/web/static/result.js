@@ -130,7 +130,8 @@ function cheerView(overall) {
 }
 
 /**
- * The result view. `ctx` = {sentence, onPlayMine, onPlayReference, extra: Node|null}.
+ * The result view. `ctx` = {sentence, onPlayMine, onPlayReference, extra: Node|null,
+ * learnerName: the learner's name on a therapist's screen (else the labels say "your")}.
  */
 export function resultView(result, ctx = {}) {
   const na = result.not_assessed || {};
@@ -147,7 +148,7 @@ export function resultView(result, ctx = {}) {
     h(
       "div",
       { class: "row" },
-      ctx.onPlayMine ? h("button", { type: "button", class: "secondary", onclick: ctx.onPlayMine }, t("play_mine")) : null,
+      ctx.onPlayMine ? h("button", { type: "button", class: "secondary", onclick: ctx.onPlayMine }, ctx.learnerName ? t("play_learner", { name: ctx.learnerName }) : t("play_mine")) : null,
       ctx.onPlayReference ? h("button", { type: "button", class: "secondary", onclick: ctx.onPlayReference }, t("play_reference")) : null,
     ),
     h("div", { class: "player" }),
