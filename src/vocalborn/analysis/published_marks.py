@@ -14,9 +14,10 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy import update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from vocalborn.analysis.models import AnalysisTask
 from vocalborn.db import utcnow
@@ -32,7 +33,7 @@ class PublishedMarks:
     """`batch_seconds=0` writes each mark at once in the caller's thread (tests whose requests
     share one connection use that)."""
 
-    def __init__(self, factory: sessionmaker[Session], batch_seconds: float = BATCH_SECONDS):
+    def __init__(self, factory: Callable[[], Session], batch_seconds: float = BATCH_SECONDS):
         self._factory = factory
         self._batch_seconds = batch_seconds
         self._pending: list[uuid.UUID] = []
