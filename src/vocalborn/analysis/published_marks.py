@@ -1,4 +1,7 @@
-"""`published_at` for the API's submissions, written in batches off the request path.
+"""`published_at` after each publish: written in batches off the request path for the API,
+at once (`batch_seconds=0`) for the CLI, the reaper and maintenance jobs (`Effects.at_once`).
+Either way in a transaction of its own: the publish runs after the task's commit (the
+outbox), where the committing session can no longer write.
 
 A submission used to pay a second transaction after its publish (pool checkout with its ping,
 the UPDATE, the commit) only to note that the message went out. Here the request hands the
