@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -18,13 +19,14 @@ from sqlalchemy.orm import Session
 from tests.conftest import Backend
 from tests.maintenance import rows
 from vocalborn.analysis import service
-from vocalborn.analysis.models import AnalysisTask
+from vocalborn.analysis.models import AnalysisTask, TaskStatus
 from vocalborn.analysis.outbox import after_commit, pending
 from vocalborn.analysis.progress import ProgressPublisher, cancel_key, read_progress
 from vocalborn.analysis.publish import Effects
-from vocalborn.analysis.reaper import BrokerSnapshot
+from vocalborn.analysis.reaper import BrokerSnapshot, Reaper
 from vocalborn.analysis.schemas import SubmitIn
 from vocalborn.config import Settings
+from vocalborn.db import utcnow
 from vocalborn.practice.models import Sentence
 from vocalborn.worker.celery_app import ANALYSIS_QUEUE, create_celery
 
@@ -109,6 +111,13 @@ def effects(settings: Settings, backend: Backend, live: redis.Redis) -> Iterator
         celery.close()
 
 
+def _subscribe(live: redis.Redis) -> Any:
+    pubsub = live.pubsub()
+    pubsub.psubscribe("vocalborn:task:*:events")
+    assert pubsub.get_message(timeout=5)["type"] == "psubscribe"  # type: ignore[index]
+    return pubsub
+
+
 def _events(pubsub: Any, ids: set[str], count: int) -> list[tuple[str, str]]:
     """The next `count` events of our tasks (other test runs share Redis' pub/sub)."""
     seen: list[tuple[str, str]] = []
@@ -129,9 +138,7 @@ def test_nothing_reaches_redis_before_the_commit_and_everything_after_it_in_orde
     learner = rows.user(db)
     record = rows.record(db, rows.session(db, learner), rows.sentence(db), audio_path="r/a.wav")
     db.commit()
-    pubsub = live.pubsub()
-    pubsub.psubscribe("vocalborn:task:*:events")
-    assert pubsub.get_message(timeout=5)["type"] == "psubscribe"  # type: ignore[index]
+    pubsub = _subscribe(live)
 
     def submit(session: Session, force: bool = False) -> service.Queued:
         body = SubmitIn(practice_record_id=record.practice_record_id, force=force)
@@ -168,3 +175,34 @@ def test_nothing_reaches_redis_before_the_commit_and_everything_after_it_in_orde
     db.expire_all()
     assert all(db.get(AnalysisTask, t).published_at for t in (first_id, second_id))  # type: ignore[union-attr]
     assert all(db.get(AnalysisTask, t) is None for t in never)
+
+
+def test_the_reaper_publishes_a_lost_attempt_after_its_commit_like_any_other_task(
+    backend: Backend, db: Session, settings: Settings, effects: Effects, live: redis.Redis
+) -> None:
+    """A committed row never published, and a `processing` row of a vanished worker (back to
+    `pending`, then published by the outbox of that transaction): one publish path for both."""
+    day_ago = utcnow() - timedelta(days=1)
+    learner = rows.user(db)
+    ps = rows.session(db, learner)
+    never, lost = (
+        rows.task(db, rows.record(db, ps, rows.sentence(db)), learner, status, created_at=day_ago)
+        for status in (TaskStatus.PENDING, TaskStatus.PROCESSING)
+    )
+    lost.published_at = lost.started_at = day_ago
+    lost.worker_name, lost.delivery_count = "gone@nowhere", 1
+    ids = (never.task_id, lost.task_id)
+    db.commit()
+    pubsub = _subscribe(live)
+    reaper = Reaper(settings, backend.session_factory, effects.celery, live, effects.progress)
+    counts = reaper.run()
+    assert (counts["published"], counts["republished"]) == (1, 1)
+    assert _events(pubsub, {str(t) for t in ids}, 2) == [(str(t), "pending") for t in ids]
+    pubsub.close()
+    held = BrokerSnapshot.read(live, [ANALYSIS_QUEUE])
+    assert all(held.holds(t) for t in ids)
+    db.expire_all()
+    for task_id in ids:
+        row = db.get(AnalysisTask, task_id)
+        assert row is not None and row.status == TaskStatus.PENDING
+        assert row.published_at is not None and row.published_at > day_ago
