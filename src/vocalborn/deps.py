@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from vocalborn.accounts.models import Role, User
 from vocalborn.accounts.security import InvalidToken, decode_access_token
 from vocalborn.analysis.progress import ProgressPublisher
+from vocalborn.analysis.publish import Effects
 from vocalborn.analysis.published_marks import PublishedMarks
 from vocalborn.config import Settings
 from vocalborn.errors import Forbidden, Unauthorized
@@ -117,3 +118,8 @@ def progress_of(request: Request) -> ProgressPublisher:
     """The app's live-progress publisher (Redis hash + channel per task)."""
     publisher: ProgressPublisher = request.app.state.progress
     return publisher
+
+
+def effects_of(request: Request) -> Effects:
+    """Where the task domain's after-commit side effects go (see analysis/publish.py)."""
+    return Effects(celery_of(request), progress_of(request), published_marks_of(request))

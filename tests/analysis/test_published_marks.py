@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from vocalborn.analysis.models import AnalysisTask
 from vocalborn.analysis.published_marks import PublishedMarks
 
-from .test_steps import _task
+from .test_transitions import _task
 
 SQLITE = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from vocalborn.admin import service, stats
 from vocalborn.analysis.models import TaskStatus
 from vocalborn.analysis.queue_info import queue_position
-from vocalborn.deps import AdminUser, SessionDep, SettingsDep, celery_of, progress_of
+from vocalborn.deps import AdminUser, SessionDep, SettingsDep, celery_of, effects_of, progress_of
 from vocalborn.errors import ServiceUnavailable
 from vocalborn.worker.names import CLEANUP_EXPIRED_TASKS, MAINTENANCE_QUEUE
 
@@ -56,7 +56,7 @@ def cancel_task(
     task_id: uuid.UUID, _: AdminUser, db: SessionDep, request: Request
 ) -> AdminCancelOut:
     """Cancel any active task (409 when it already finished)."""
-    cancelled = service.cancel_task(db, celery_of(request), progress_of(request), task_id)
+    cancelled = service.cancel_task(db, effects_of(request), task_id)
     return AdminCancelOut(
         task_id=task_id, status=TaskStatus.CANCELLED, previous_status=cancelled.previous
     )
@@ -67,7 +67,7 @@ def cancel_task(
 )
 def retry_task(task_id: uuid.UUID, _: AdminUser, db: SessionDep, request: Request) -> AdminRetryOut:
     """Deliver a failed task again (same row, `retry_count` kept)."""
-    task, published = service.retry_task(db, celery_of(request), progress_of(request), task_id)
+    task, published = service.retry_task(db, effects_of(request), task_id)
     return AdminRetryOut(
         task_id=task.task_id,
         status=task.status,

@@ -1,6 +1,7 @@
 """Operator actions on any task, shared by the admin API and the CLI. They reuse the analysis
-service's transitions (`mark_cancelled`, `retry_failed`) and its after-commit announcements, so
-an operator's cancel or retry behaves exactly like the owner's."""
+service's transitions (`mark_cancelled`, `retry_failed`), which register their revoke, publish
+and announcements on the session's after-commit outbox, so an operator's cancel or retry
+behaves exactly like the owner's."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ from sqlalchemy.orm import Session
 
 from vocalborn.analysis import service
 from vocalborn.analysis.models import AnalysisTask
-from vocalborn.analysis.progress import ProgressPublisher
-from vocalborn.analysis.publish import announce_cancel, publish_committed
+from vocalborn.analysis.publish import Effects
 from vocalborn.errors import NotFound
 from vocalborn.worker.names import CLEANUP_EXPIRED_TASKS, MAINTENANCE_QUEUE
 
@@ -24,27 +24,20 @@ def get_task(db: Session, task_id: uuid.UUID) -> AnalysisTask:
     return task
 
 
-def cancel_task(
-    db: Session, celery: Celery, progress: ProgressPublisher, task_id: uuid.UUID
-) -> service.Cancelled:
-    """Cancel an active task (409 `task_finished` if it already ended); commit, then revoke
-    and announce."""
-    task = get_task(db, task_id)
-    cancelled = service.mark_cancelled(db, task)
+def cancel_task(db: Session, effects: Effects, task_id: uuid.UUID) -> service.Cancelled:
+    """Cancel an active task (409 `task_finished` if it already ended); commit, then (outbox)
+    revoke and announce."""
+    cancelled = service.mark_cancelled(db, effects, get_task(db, task_id))
     db.commit()
-    announce_cancel(celery, progress, task.task_id, cancelled.previous.value)
     return cancelled
 
 
-def retry_task(
-    db: Session, celery: Celery, progress: ProgressPublisher, task_id: uuid.UUID
-) -> tuple[AnalysisTask, bool]:
+def retry_task(db: Session, effects: Effects, task_id: uuid.UUID) -> tuple[AnalysisTask, bool]:
     """A new delivery of a failed task; returns the task and whether the broker took it (if
     not, the reaper publishes the committed row later)."""
-    task = service.retry_failed(db, get_task(db, task_id))
-    db.commit()
-    published = publish_committed(celery, db, progress, task)
-    return task, published
+    queued = service.retry_failed(db, effects, get_task(db, task_id))
+    db.commit()  # then the outbox publishes it
+    return queued.task, queued.published.value is True
 
 
 def request_cleanup(celery: Celery) -> str:

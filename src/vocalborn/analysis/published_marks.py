@@ -1,4 +1,7 @@
-"""`published_at` for the API's submissions, written in batches off the request path.
+"""`published_at` after each publish: written in batches off the request path for the API,
+at once (`batch_seconds=0`) for the CLI, the reaper and maintenance jobs (`Effects.at_once`).
+Either way in a transaction of its own: the publish runs after the task's commit (the
+outbox), where the committing session can no longer write.
 
 A submission used to pay a second transaction after its publish (pool checkout with its ping,
 the UPDATE, the commit) only to note that the message went out. Here the request hands the
@@ -14,9 +17,10 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy import update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from vocalborn.analysis.models import AnalysisTask
 from vocalborn.db import utcnow
@@ -32,7 +36,7 @@ class PublishedMarks:
     """`batch_seconds=0` writes each mark at once in the caller's thread (tests whose requests
     share one connection use that)."""
 
-    def __init__(self, factory: sessionmaker[Session], batch_seconds: float = BATCH_SECONDS):
+    def __init__(self, factory: Callable[[], Session], batch_seconds: float = BATCH_SECONDS):
         self._factory = factory
         self._batch_seconds = batch_seconds
         self._pending: list[uuid.UUID] = []

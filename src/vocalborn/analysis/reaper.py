@@ -3,16 +3,18 @@
 PostgreSQL is the truth; Redis restarts without persistence, failovers and FLUSHDB lose
 messages. Each pass:
 1. Committed but never published (`pending`, `published_at` NULL, older than a grace period so
-   the API's own publish is not raced): publish now.
+   the API's own publish is not raced): publish now (`publish.publish_task`, the same publish
+   that the outbox runs after a submission's commit).
 2. Waiting for a message the broker no longer holds (in no queue, not in the `unacked` hash of
    reserved/running messages and retries waiting for their ETA): `pending` rows published before
    the grace period, `retry` rows well past `next_retry_at` (until then a live worker may hold the
    ETA message in memory): re-published.
 3. `processing` rows whose attempt cannot still be running (started before the hard time limit
    plus a grace period) and whose message the broker no longer holds: worker alive → the hard
-   limit killed it, a `timeout` error (retried per policy); worker gone → re-published, or
-   failed at the delivery cap. A message the broker still holds (unacked by a dead worker) is
-   left to Redis' own redelivery after the visibility timeout.
+   limit killed it, a `timeout` error (retried per policy); worker gone → back to `pending`
+   and re-published after that commit (through the outbox), or failed at the delivery cap. A
+   message the broker still holds (unacked by a dead worker) is left to Redis' own redelivery
+   after the visibility timeout.
 
 What the broker holds is read once per pass (`BrokerSnapshot`: one pipelined LRANGE per queue
 key and one HVALS of `unacked`, ids decoded from the kombu envelopes), never one Redis call per
@@ -30,7 +32,6 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 import redis
 from celery import Celery, shared_task
@@ -40,7 +41,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from vocalborn.analysis import retry, transitions
 from vocalborn.analysis.models import AnalysisTask, TaskStatus
 from vocalborn.analysis.progress import ProgressEvent, ProgressPublisher
-from vocalborn.analysis.publish import mark_published, send_analysis
+from vocalborn.analysis.publish import (
+    Effects,
+    publish_after_commit,
+    publish_task,
+    send_analysis,
+)
 from vocalborn.analyzer.errors import ErrorType
 from vocalborn.config import Settings
 from vocalborn.db import utcnow
@@ -132,6 +138,7 @@ class Reaper:
         self.celery = celery
         self.broker = broker
         self.progress = progress
+        self.effects = Effects.at_once(celery, progress, session_factory)
         self.counts = {"published": 0, "republished": 0, "retried": 0, "failed": 0}
         self._snapshot: BrokerSnapshot | None = None
 
@@ -159,15 +166,6 @@ class Reaper:
             self._snapshot = BrokerSnapshot.read(self.broker, wanted)
         return self._snapshot
 
-    def _publish(self, task_id: Any, queue: str) -> bool:
-        self.progress.publish(ProgressEvent(task_id=str(task_id), status="pending"))
-        if not send_analysis(self.celery, task_id, queue):
-            return False
-        with self.session_factory() as db:
-            mark_published(db, task_id)
-            db.commit()
-        return True
-
     def publish_unpublished(self) -> None:
         cutoff = utcnow() - timedelta(seconds=self.settings.REAPER_PUBLISH_GRACE_SECONDS)
         with self.session_factory() as db:
@@ -181,8 +179,8 @@ class Reaper:
                 .order_by(AnalysisTask.created_at)
                 .limit(BATCH)
             ).all()
-        for task_id, queue in rows:
-            if self._publish(task_id, queue):
+        for task_id, queue in rows:  # committed long ago: published directly
+            if publish_task(self.effects, task_id, queue):
                 self.counts["published"] += 1
 
     def reap_lost_messages(self) -> None:
@@ -278,8 +276,11 @@ class Reaper:
                 .values(status=TaskStatus.PENDING, published_at=None, updated_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
+            if not done.rowcount:  # type: ignore[attr-defined]
+                return  # claimed or finished meanwhile
+            published = publish_after_commit(db, self.effects, task.task_id, task.queue)
             db.commit()
-        if done.rowcount and self._publish(task.task_id, task.queue):  # type: ignore[attr-defined]
+        if published.value is True:
             self.counts["republished"] += 1
 
     def _failed_event(self, task: AnalysisTask, kind: str, message: str) -> None:

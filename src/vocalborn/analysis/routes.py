@@ -13,7 +13,6 @@ from sqlalchemy.exc import DBAPIError
 from vocalborn.accounts.models import Role
 from vocalborn.analysis import service
 from vocalborn.analysis.models import AnalysisResult, AnalysisTask, TaskStatus
-from vocalborn.analysis.publish import announce_cancel, publish_committed
 from vocalborn.analysis.queue_info import eta, queue_position
 from vocalborn.analysis.schemas import (
     CancelOut,
@@ -26,14 +25,7 @@ from vocalborn.analysis.schemas import (
 )
 from vocalborn.analysis.status_view import EstimateCache, Estimator, task_status
 from vocalborn.analyzer.pinyin import analyses_with_spellings
-from vocalborn.deps import (
-    CurrentUser,
-    SessionDep,
-    SettingsDep,
-    celery_of,
-    progress_of,
-    published_marks_of,
-)
+from vocalborn.deps import CurrentUser, SessionDep, SettingsDep, effects_of, progress_of
 from vocalborn.errors import Conflict, NotFound
 from vocalborn.practice.models import PracticeRecord, RecordStatus
 from vocalborn.practice.service import readable_session
@@ -62,15 +54,14 @@ def _submitted(
     db: SessionDep,
     settings: SettingsDep,
     request: Request,
-    task: AnalysisTask,
+    queued: service.Queued,
     position: int | None,
 ) -> SubmitOut:
-    # Publish only after the commit. If Redis is down the publish fails, and we still answer
-    # 202: the task is durable in PostgreSQL and the reaper publishes it within a minute, so
-    # the learner's submission is not lost and a retry by the client would only meet a 409.
-    publish_committed(
-        celery_of(request), db, progress_of(request), task, marks=published_marks_of(request)
-    )
+    """The answer to a committed submission: its publish already ran with the commit. If Redis
+    was down the publish failed, and we still answer 202: the task is durable in PostgreSQL and
+    the reaper publishes it within a minute, so the learner's submission is not lost and a
+    retry by the client would only meet a 409."""
+    task = queued.task
     completion = None
     if position is not None:
         est = _estimator(db, settings, request)
@@ -92,14 +83,12 @@ def _submitted(
 def submit(
     body: SubmitIn, user: CurrentUser, db: SessionDep, settings: SettingsDep, request: Request
 ) -> SubmitOut:
-    task, cancelled = service.submit(db, settings, user, body)
+    queued = service.submit(db, settings, effects_of(request), user, body)
     # Read in the same transaction, before the commit: the tasks ahead of this one are the
     # same, and the answer needs no second transaction.
-    position = queue_position(db, task)
-    db.commit()
-    for c in cancelled:
-        announce_cancel(celery_of(request), progress_of(request), c.task_id, c.previous.value)
-    return _submitted(db, settings, request, task, position)
+    position = queue_position(db, queued.task)
+    db.commit()  # then the outbox revokes a task replaced by `force` and publishes this one
+    return _submitted(db, settings, request, queued, position)
 
 
 @router.get("/{task_id}/status", response_model=StatusOut)
@@ -190,11 +179,8 @@ def session_status(
 @router.post("/{task_id}/cancel", response_model=CancelOut)
 def cancel(task_id: uuid.UUID, user: CurrentUser, db: SessionDep, request: Request) -> CancelOut:
     task = service.own_task(db, user, task_id)
-    cancelled = service.mark_cancelled(db, task)
-    db.commit()
-    announce_cancel(
-        celery_of(request), progress_of(request), task.task_id, cancelled.previous.value
-    )
+    cancelled = service.mark_cancelled(db, effects_of(request), task)
+    db.commit()  # then the outbox raises the cancel flag, revokes and announces
     return CancelOut(task_id=task.task_id, status=task.status, previous_status=cancelled.previous)
 
 
@@ -204,7 +190,8 @@ def retry(
 ) -> SubmitOut:
     """The owner re-runs a failed analysis: the same task row, delivered again."""
     cap = settings.MAX_ACTIVE_TASKS_PER_USER
-    task = service.retry_failed(db, service.own_task(db, user, task_id), learner_cap=cap)
-    position = queue_position(db, task)
-    db.commit()
-    return _submitted(db, settings, request, task, position)
+    task = service.own_task(db, user, task_id)
+    queued = service.retry_failed(db, effects_of(request), task, learner_cap=cap)
+    position = queue_position(db, queued.task)
+    db.commit()  # then the outbox publishes it
+    return _submitted(db, settings, request, queued, position)

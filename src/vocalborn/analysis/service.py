@@ -1,5 +1,10 @@
-"""Submit, cancel and retry analysis tasks; access checks. Helpers flush, the route commits, and
-only after the commit does anything reach Redis (see `after_commit` actions)."""
+"""Submit, cancel and retry analysis tasks; access checks.
+
+Helpers flush, the caller commits, and only after the commit does anything reach Redis: each
+transition registers its side effect on the session's outbox (analysis/outbox.py) as it changes
+the row — `create_task` and `retry_failed` the publish, `mark_cancelled` the revoke and the
+`cancelled` announcement — so no caller can publish too early or forget to publish at all. A
+rollback (a 409 after a `force` cancel, an error before the commit) drops them."""
 
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ from sqlalchemy.orm import Session
 from vocalborn.accounts.models import User
 from vocalborn.accounts.service import can_read_user_data
 from vocalborn.analysis.models import ACTIVE_STATUSES, AnalysisTask, TaskStatus
+from vocalborn.analysis.outbox import Outcome
+from vocalborn.analysis.publish import Effects, cancel_after_commit, publish_after_commit
 from vocalborn.analysis.schemas import SubmitIn
 from vocalborn.analysis.transitions import set_record_status
 from vocalborn.config import Settings
@@ -142,13 +149,10 @@ def check_active_cap(db: Session, user_id: uuid.UUID, record_id: uuid.UUID, cap:
         )
 
 
-def submit(
-    db: Session, settings: Settings, user: User, body: SubmitIn
-) -> tuple[AnalysisTask, list[Cancelled]]:
-    """Insert a pending task; returns it and the tasks cancelled by `force` (for the route to
-    announce and revoke after the commit). Round trips on PostgreSQL: the locking read, the
-    learner lock and active list (with a cap), the insert, the record update (plus the active
-    task only when `force`)."""
+def submit(db: Session, settings: Settings, effects: Effects, user: User, body: SubmitIn) -> Queued:
+    """Insert a pending task (its publish, and the revoke of a task replaced by `force`, follow
+    the commit). Round trips on PostgreSQL: the locking read, the learner lock and active list
+    (with a cap), the insert, the record update (plus the active task only when `force`)."""
     if body.parameters.test is not None and settings.ENVIRONMENT == "production":
         raise InvalidParameters("parameters.test is only accepted outside production.")
     record = lock_own_record(db, user, body.practice_record_id)
@@ -156,24 +160,35 @@ def submit(
         raise Conflict("This record has no recording yet; upload audio first.", code="no_audio")
     cap = settings.MAX_ACTIVE_TASKS_PER_USER
     check_active_cap(db, user.user_id, record.practice_record_id, cap)
-    cancelled: list[Cancelled] = []
     if body.force:
         current = active_task(db, record.practice_record_id)
         if current is not None:
-            cancelled.append(mark_cancelled(db, current))
+            mark_cancelled(db, effects, current)
     params = body.parameters.model_dump(mode="json", exclude_none=True)
     # Without `force`, an active task is found by the partial unique index on insert rather
     # than by a query before it: the common case pays no extra round trip.
-    task = create_task(db, record, user.user_id, params)
-    return task, cancelled
+    return create_task(db, effects, record, user.user_id, params)
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A task made pending in the open transaction; `published` is filled in by the commit
+    (value True: the broker took the message; False or not run: the reaper will publish it)."""
+
+    task: AnalysisTask
+    published: Outcome[bool]
 
 
 def create_task(
-    db: Session, record: PracticeRecord, owner_id: uuid.UUID, params: dict[str, Any]
-) -> AnalysisTask:
+    db: Session,
+    effects: Effects,
+    record: PracticeRecord,
+    owner_id: uuid.UUID,
+    params: dict[str, Any],
+) -> Queued:
     """Insert the pending task of a locked record and point the record at it (flushed, not
-    committed). An active task of the record (the partial unique index) rolls the transaction
-    back and answers 409 with that task."""
+    committed; published after the commit). An active task of the record (the partial unique
+    index) rolls the transaction back and answers 409 with that task."""
     task_id = uuid.uuid4()
     task = AnalysisTask(
         task_id=task_id,
@@ -202,7 +217,7 @@ def create_task(
     record.ai_task_id = task.task_id
     record.record_status = RecordStatus.AI_QUEUED
     db.flush()
-    return task
+    return Queued(task, publish_after_commit(db, effects, task.task_id, task.queue))
 
 
 @dataclass(frozen=True)
@@ -211,7 +226,7 @@ class Cancelled:
     previous: TaskStatus
 
 
-def mark_cancelled(db: Session, task: AnalysisTask) -> Cancelled:
+def mark_cancelled(db: Session, effects: Effects, task: AnalysisTask) -> Cancelled:
     """Cancel an active task in the database (conditional: a task that just finished is not
     cancelled). The record returns to RECORDED. Revoke and events follow the commit."""
     previous = task.status
@@ -237,10 +252,13 @@ def mark_cancelled(db: Session, task: AnalysisTask) -> Cancelled:
         )
     set_record_status(db, task.task_id, RecordStatus.RECORDED)
     db.refresh(task)
+    cancel_after_commit(db, effects, task.task_id, previous.value)
     return Cancelled(task.task_id, previous)
 
 
-def retry_failed(db: Session, task: AnalysisTask, *, learner_cap: int = 0) -> AnalysisTask:
+def retry_failed(
+    db: Session, effects: Effects, task: AnalysisTask, *, learner_cap: int = 0
+) -> Queued:
     """A new delivery of the same row (DESIGN §4.6): failure → pending, `retry_count` kept.
     `learner_cap`: the owner's limit on active analyses (the owner's retry; an admin's has none)."""
     if task.status != TaskStatus.FAILURE:
@@ -282,4 +300,4 @@ def retry_failed(db: Session, task: AnalysisTask, *, learner_cap: int = 0) -> An
     record.record_status = RecordStatus.AI_QUEUED
     db.flush()
     db.refresh(task)
-    return task
+    return Queued(task, publish_after_commit(db, effects, task.task_id, task.queue))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -19,6 +19,9 @@ from vocalborn.worker.names import (
     HEALTH_QUEUE,
     QUEUES,
 )
+
+if TYPE_CHECKING:
+    from vocalborn.analysis.publish import Effects
 
 
 def parse_task_id(value: str) -> uuid.UUID:
@@ -146,7 +149,7 @@ def cancel(task_id: str = typer.Argument(..., help="analysis task id")) -> None:
 
     tid = parse_task_id(task_id)
     with ops() as o, o.session() as db:
-        cancelled = cancel_task(db, o.celery, o.progress, tid)
+        cancelled = cancel_task(db, _effects(o), tid)
     out.print(f"[green]cancelled[/green] task {tid} (was {cancelled.previous.value})")
 
 
@@ -156,7 +159,7 @@ def retry(task_id: str = typer.Argument(..., help="analysis task id")) -> None:
 
     tid = parse_task_id(task_id)
     with ops() as o, o.session() as db:
-        row, published = retry_task(db, o.celery, o.progress, tid)
+        row, published = retry_task(db, _effects(o), tid)
         retries = row.retry_count
     if published:
         out.print(f"[green]queued[/green] task {tid} again (retries so far: {retries})")
@@ -190,6 +193,13 @@ def purge(
         out.print(f"cancelled {cancelled} pending task(s) whose message was purged")
 
 
+def _effects(o: Ops) -> Effects:
+    """The after-commit side effects of a command (`published_at` written at once)."""
+    from vocalborn.analysis.publish import Effects
+
+    return Effects.at_once(o.celery, o.progress, o.session)
+
+
 def _now() -> Any:
     from vocalborn.db import utcnow
 
@@ -203,10 +213,10 @@ def _cancel_purged(o: Ops, before: Any) -> int:
 
     from vocalborn.analysis import service
     from vocalborn.analysis.models import AnalysisTask, TaskStatus
-    from vocalborn.analysis.publish import announce_cancel
     from vocalborn.errors import Conflict
 
     count = 0
+    effects = _effects(o)
     with o.session() as db:
         rows = db.scalars(
             select(AnalysisTask).where(
@@ -217,11 +227,10 @@ def _cancel_purged(o: Ops, before: Any) -> int:
         ).all()
         for row in rows:
             try:
-                cancelled = service.mark_cancelled(db, row)
+                service.mark_cancelled(db, effects, row)
             except Conflict:  # a worker claimed it meanwhile
                 continue
-            db.commit()
-            announce_cancel(o.celery, o.progress, row.task_id, cancelled.previous.value)
+            db.commit()  # then the outbox raises the flag, revokes and announces
             count += 1
     return count
 

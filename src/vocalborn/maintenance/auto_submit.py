@@ -7,7 +7,8 @@ left so for more than `AUTO_SUBMIT_AFTER_SECONDS` but less than `AUTO_SUBMIT_MAX
 
 Each record is submitted in its own short transaction, the same way the API does (DESIGN §4):
 take the record's row with a conditional UPDATE, re-check for an active task, insert the
-pending task, point the record at it, COMMIT, and only then publish. A publish that fails
+pending task (`create_task`, which registers its publish on the session's after-commit
+outbox), point the record at it, COMMIT, and only then is it published. A publish that fails
 leaves a committed, unpublished row that the reaper publishes later.
 """
 
@@ -24,8 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from vocalborn.analysis.models import ACTIVE_STATUSES, AnalysisTask
 from vocalborn.analysis.progress import ProgressPublisher
-from vocalborn.analysis.publish import publish_committed
-from vocalborn.analysis.service import active_task, create_task, lock_record
+from vocalborn.analysis.publish import Effects
+from vocalborn.analysis.service import Queued, active_task, create_task, lock_record
 from vocalborn.config import Settings
 from vocalborn.db import utcnow
 from vocalborn.errors import Conflict
@@ -65,9 +66,12 @@ def candidates(db: Session, settings: Settings, now: datetime) -> list[tuple[uui
     return [(r[0], r[1]) for r in rows]
 
 
-def submit_one(db: Session, record_id: uuid.UUID, user_id: uuid.UUID) -> AnalysisTask | None:
-    """Insert the task for one record (flushed, not committed) the way the submit endpoint
-    does; None when it no longer qualifies (submitted meanwhile, re-uploaded, deleted)."""
+def submit_one(
+    db: Session, effects: Effects, record_id: uuid.UUID, user_id: uuid.UUID
+) -> Queued | None:
+    """Insert the task for one record (flushed, not committed; published after the commit)
+    the way the submit endpoint does; None when it no longer qualifies (submitted meanwhile,
+    re-uploaded, deleted)."""
     record = db.get(PracticeRecord, record_id)
     if record is None:
         return None
@@ -79,7 +83,7 @@ def submit_one(db: Session, record_id: uuid.UUID, user_id: uuid.UUID) -> Analysi
         or active_task(db, record_id) is not None
     ):
         return None
-    return create_task(db, record, user_id, {})
+    return create_task(db, effects, record, user_id, {})
 
 
 def auto_submit_recorded(
@@ -90,6 +94,7 @@ def auto_submit_recorded(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     now = now or utcnow()
+    effects = Effects.at_once(celery, progress, session_factory)
     with session_factory() as db:
         found = candidates(db, settings, now)
     submitted: list[str] = []
@@ -97,17 +102,17 @@ def auto_submit_recorded(
     for record_id, user_id in found:
         with session_factory() as db:
             try:
-                task = submit_one(db, record_id, user_id)
-                if task is None:
+                queued = submit_one(db, effects, record_id, user_id)
+                if queued is None:
                     db.rollback()
                     continue
-                db.commit()  # commit first, then publish (DESIGN §4)
+                db.commit()  # commit first; the outbox then publishes (DESIGN §4)
             except Conflict:  # a concurrent submission won the active-task index
                 db.rollback()
                 continue
-            if not publish_committed(celery, db, progress, task):
+            if queued.published.value is not True:
                 unpublished += 1
-            submitted.append(str(task.task_id))
+            submitted.append(str(queued.task.task_id))
     if submitted:
         log.info("auto_submit_recorded: queued %d analyses", len(submitted))
     return {
