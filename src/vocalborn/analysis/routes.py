@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 import uuid
 
-import redis
-from fastapi import APIRouter, Request, status
+from celery import Celery
+from fastapi import APIRouter, status
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from vocalborn.accounts.models import Role
 from vocalborn.analysis import service
 from vocalborn.analysis.models import AnalysisResult, AnalysisTask, TaskStatus
+from vocalborn.analysis.progress import ProgressPublisher
 from vocalborn.analysis.publish import announce_cancel, publish_committed
+from vocalborn.analysis.published_marks import PublishedMarks
 from vocalborn.analysis.queue_info import eta, queue_position
 from vocalborn.analysis.schemas import (
     CancelOut,
@@ -24,14 +27,15 @@ from vocalborn.analysis.schemas import (
     SubmitIn,
     SubmitOut,
 )
-from vocalborn.analysis.views import EstimateCache, Estimator, task_status
+from vocalborn.analysis.views import Estimator, task_status
 from vocalborn.deps import (
+    CeleryDep,
     CurrentUser,
+    EstimatorDep,
+    ProgressDep,
+    PublishedMarksDep,
     SessionDep,
     SettingsDep,
-    celery_of,
-    progress_of,
-    published_marks_of,
 )
 from vocalborn.errors import Conflict, NotFound
 from vocalborn.practice.models import PracticeRecord, RecordStatus
@@ -41,38 +45,21 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/tasks/analysis", tags=["analysis tasks"])
 
 
-def _live(request: Request) -> redis.Redis:
-    return progress_of(request).client
-
-
-def estimates(request: Request) -> EstimateCache:
-    """The process' cache of average processing time and worker slots (see EstimateCache)."""
-    cache: EstimateCache | None = getattr(request.app.state, "estimates", None)
-    if cache is None:
-        cache = request.app.state.estimates = EstimateCache()
-    return cache
-
-
-def _estimator(db: SessionDep, settings: SettingsDep, request: Request) -> Estimator:
-    return Estimator(db, settings, _live(request), estimates(request))
-
-
 def _submitted(
-    db: SessionDep,
-    settings: SettingsDep,
-    request: Request,
+    celery: Celery,
+    db: Session,
+    progress: ProgressPublisher,
+    marks: PublishedMarks,
+    est: Estimator,
     task: AnalysisTask,
     position: int | None,
 ) -> SubmitOut:
     # Publish only after the commit. If Redis is down the publish fails, and we still answer
     # 202: the task is durable in PostgreSQL and the reaper publishes it within a minute, so
     # the learner's submission is not lost and a retry by the client would only meet a 409.
-    publish_committed(
-        celery_of(request), db, progress_of(request), task, marks=published_marks_of(request)
-    )
+    publish_committed(celery, db, progress, task, marks=marks)
     completion = None
     if position is not None:
-        est = _estimator(db, settings, request)
         try:
             completion = eta(position, est.slots(task.queue), est.avg())
         except DBAPIError as exc:  # the task is committed and queued: the estimate is extra
@@ -89,7 +76,14 @@ def _submitted(
 
 @router.post("/submit", response_model=SubmitOut, status_code=status.HTTP_202_ACCEPTED)
 def submit(
-    body: SubmitIn, user: CurrentUser, db: SessionDep, settings: SettingsDep, request: Request
+    body: SubmitIn,
+    user: CurrentUser,
+    db: SessionDep,
+    settings: SettingsDep,
+    celery: CeleryDep,
+    progress: ProgressDep,
+    marks: PublishedMarksDep,
+    est: EstimatorDep,
 ) -> SubmitOut:
     task, cancelled = service.submit(db, settings, user, body)
     # Read in the same transaction, before the commit: the tasks ahead of this one are the
@@ -97,19 +91,23 @@ def submit(
     position = queue_position(db, task)
     db.commit()
     for c in cancelled:
-        announce_cancel(celery_of(request), progress_of(request), c.task_id, c.previous.value)
-    return _submitted(db, settings, request, task, position)
+        announce_cancel(celery, progress, c.task_id, c.previous.value)
+    return _submitted(celery, db, progress, marks, est, task, position)
 
 
 @router.get("/{task_id}/status", response_model=StatusOut)
 def task_status_route(
-    task_id: uuid.UUID, user: CurrentUser, db: SessionDep, settings: SettingsDep, request: Request
+    task_id: uuid.UUID,
+    user: CurrentUser,
+    db: SessionDep,
+    settings: SettingsDep,
+    progress: ProgressDep,
+    est: EstimatorDep,
 ) -> StatusOut:
     task = service.readable_task(db, user, task_id)
-    est = _estimator(db, settings, request)
     # admins read the analyser's own error text; learners and therapists the actionable one
     full = user.role == Role.ADMIN
-    return task_status(db, settings, _live(request), task, est, full_errors=full)
+    return task_status(db, settings, progress.client, task, est, full_errors=full)
 
 
 @router.get("/{task_id}/result", response_model=ResultOut)
@@ -150,7 +148,8 @@ def session_status(
     user: CurrentUser,
     db: SessionDep,
     settings: SettingsDep,
-    request: Request,
+    progress: ProgressDep,
+    est: EstimatorDep,
 ) -> SessionStatusOut:
     session = readable_session(db, user, session_id)
     rows = db.execute(
@@ -159,11 +158,10 @@ def session_status(
         .where(PracticeRecord.practice_session_id == session.practice_session_id)
         .order_by(PracticeRecord.created_at)
     ).all()
-    est = _estimator(db, settings, request)
     records: list[RecordTaskOut] = []
     counts: dict[str, int] = {}
     for record, task in rows:
-        view = task_status(db, settings, _live(request), task, est) if task else None
+        view = task_status(db, settings, progress.client, task, est) if task else None
         if view is not None:
             counts[view.status.value] = counts.get(view.status.value, 0) + 1
         records.append(
@@ -186,23 +184,30 @@ def session_status(
 
 
 @router.post("/{task_id}/cancel", response_model=CancelOut)
-def cancel(task_id: uuid.UUID, user: CurrentUser, db: SessionDep, request: Request) -> CancelOut:
+def cancel(
+    task_id: uuid.UUID, user: CurrentUser, db: SessionDep, celery: CeleryDep, progress: ProgressDep
+) -> CancelOut:
     task = service.own_task(db, user, task_id)
     cancelled = service.mark_cancelled(db, task)
     db.commit()
-    announce_cancel(
-        celery_of(request), progress_of(request), task.task_id, cancelled.previous.value
-    )
+    announce_cancel(celery, progress, task.task_id, cancelled.previous.value)
     return CancelOut(task_id=task.task_id, status=task.status, previous_status=cancelled.previous)
 
 
 @router.post("/{task_id}/retry", response_model=SubmitOut, status_code=status.HTTP_202_ACCEPTED)
 def retry(
-    task_id: uuid.UUID, user: CurrentUser, db: SessionDep, settings: SettingsDep, request: Request
+    task_id: uuid.UUID,
+    user: CurrentUser,
+    db: SessionDep,
+    settings: SettingsDep,
+    celery: CeleryDep,
+    progress: ProgressDep,
+    marks: PublishedMarksDep,
+    est: EstimatorDep,
 ) -> SubmitOut:
     """The owner re-runs a failed analysis: the same task row, delivered again."""
     cap = settings.MAX_ACTIVE_TASKS_PER_USER
     task = service.retry_failed(db, service.own_task(db, user, task_id), learner_cap=cap)
     position = queue_position(db, task)
     db.commit()
-    return _submitted(db, settings, request, task, position)
+    return _submitted(celery, db, progress, marks, est, task, position)
