@@ -18,6 +18,7 @@ from vocalborn.analysis.live import router as live_router
 from vocalborn.analysis.progress import ProgressPublisher
 from vocalborn.analysis.published_marks import PublishedMarks
 from vocalborn.analysis.routes import router as analysis_router
+from vocalborn.analysis.status_view import EstimateCache
 from vocalborn.analytics.routes import router as analytics_router
 from vocalborn.config import Settings, get_settings
 from vocalborn.db import make_engine, make_session_factory
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.progress = ProgressPublisher(
         redis_client(settings.progress_redis_url, master), settings.TASK_PROGRESS_TTL
     )
+    app.state.estimates = EstimateCache()  # queue-wait averages shared by this process' requests
 
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_file_bytes=settings.MAX_AUDIO_FILE_SIZE)

@@ -16,8 +16,8 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from tests.conftest import Account, Backend
-from tests.maintenance import rows
 from tests.maintenance.test_analytics import mandarin
+from tests.support import rows
 from vocalborn.accounts.links import ALPHABET
 from vocalborn.accounts.models import LinkCode, Role, User
 from vocalborn.accounts.security import create_access_token

@@ -10,7 +10,7 @@ import redis
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.admin.conftest import TaskFactory
+from tests.support.rows import TaskFactory
 from vocalborn.accounts.models import Role
 from vocalborn.analysis.models import AnalysisTask, TaskStatus
 from vocalborn.analysis.progress import events_channel

@@ -17,7 +17,7 @@ import redis
 from sqlalchemy.orm import Session
 
 from tests.conftest import Backend
-from tests.maintenance import rows
+from tests.support import rows
 from vocalborn.analysis import service
 from vocalborn.analysis.models import AnalysisTask, TaskStatus
 from vocalborn.analysis.outbox import after_commit, pending

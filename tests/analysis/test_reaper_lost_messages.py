@@ -18,7 +18,7 @@ from celery import Celery
 from sqlalchemy.orm import Session
 
 from tests.conftest import Backend
-from tests.maintenance import rows
+from tests.support import rows
 from tests.support.redis_counting import CountingRedis
 from vocalborn.analysis.models import AnalysisTask, TaskStatus
 from vocalborn.analysis.progress import ProgressPublisher

@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tests.support import rows
 from vocalborn.analysis import transitions
 from vocalborn.analysis.models import AnalysisResult, AnalysisTask, TaskStatus
 from vocalborn.analyzer.types import AnalysisReport
@@ -28,20 +29,10 @@ def _report() -> AnalysisReport:
 
 
 def _task(db: Session, record: PracticeRecord, user_id: str) -> uuid.UUID:
-    task_id = uuid.uuid4()
-    db.add(
-        AnalysisTask(
-            task_id=task_id,
-            celery_task_id=str(task_id),
-            practice_record_id=record.practice_record_id,
-            user_id=uuid.UUID(user_id),
-        )
-    )
-    db.flush()
-    record.ai_task_id = task_id
+    task = rows.task(db, record, user_id)
     record.record_status = RecordStatus.AI_QUEUED
     db.commit()
-    return task_id
+    return task.task_id
 
 
 def test_claim_redelivery_poison_and_terminal(make_account, make_record, db: Session) -> None:  # type: ignore[no-untyped-def]

@@ -10,8 +10,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from tests.admin.conftest import TaskFactory
 from tests.conftest import make_settings
+from tests.support.rows import TaskFactory
 from vocalborn.accounts.models import Role
 from vocalborn.accounts.security import create_access_token
 from vocalborn.accounts.service import create_user

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.conftest import Backend
-from tests.maintenance import rows
+from tests.support import rows
 from vocalborn.accounts.models import Role
 from vocalborn.accounts.service import link_client
 from vocalborn.analysis.models import TaskStatus

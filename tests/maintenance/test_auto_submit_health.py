@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import Backend
-from tests.maintenance import rows
+from tests.support import rows
 from vocalborn.analysis.models import AnalysisTask, TaskStatus
 from vocalborn.analysis.progress import ProgressPublisher, read_progress
 from vocalborn.config import Settings

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.conftest import Backend
-from tests.maintenance import rows
+from tests.support import rows
 from vocalborn.analysis.models import AnalysisResult, AnalysisTask, TaskStatus
 from vocalborn.analysis.progress import cancel_key, progress_key
 from vocalborn.config import Settings

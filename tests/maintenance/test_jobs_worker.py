@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.beat.fake_analyser import WARMUPS_KEY
 from tests.beat.live import Live
-from tests.maintenance import rows
+from tests.support import rows
 from tests.support.procs import REPO_ROOT, celery_worker_cmd, running, wait_for
 from vocalborn.analysis.models import AnalysisTask, TaskStatus
 from vocalborn.db import utcnow

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import Backend
-from tests.maintenance import rows
+from tests.support import rows
 from vocalborn.analysis.models import AnalysisResult, AnalysisTask, TaskStatus
 from vocalborn.config import Settings
 from vocalborn.db import utcnow

@@ -18,8 +18,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import Engine, select
 
 from tests.conftest import make_settings, truncate_all
-from tests.maintenance import rows
 from tests.maintenance.test_analytics import mandarin
+from tests.support import rows
 from tests.web.conftest import ApiServer, screenshot
 from vocalborn.accounts.models import Role, User
 from vocalborn.accounts.security import create_access_token

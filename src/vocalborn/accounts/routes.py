@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from vocalborn.accounts import service
-from vocalborn.accounts.hashing import HashingBusy, gate_of
+from vocalborn.accounts.hashing import HashingBusy
 from vocalborn.accounts.link_routes import router as link_router
 from vocalborn.accounts.models import Role
 from vocalborn.accounts.schemas import (
@@ -25,7 +25,14 @@ from vocalborn.accounts.schemas import (
 )
 from vocalborn.accounts.security import create_access_token
 from vocalborn.accounts.throttle import LoginThrottle, RegistrationLimit, client_address
-from vocalborn.deps import AdminUser, CurrentUser, SessionDep, SettingsDep
+from vocalborn.deps import (
+    AdminUser,
+    CurrentUser,
+    HashGateDep,
+    RedisDep,
+    SessionDep,
+    SettingsDep,
+)
 from vocalborn.errors import AppError, Unauthorized
 
 router = APIRouter(tags=["accounts"])
@@ -41,9 +48,14 @@ def _create(db: Session, body: RegisterIn | CreateUserIn, role: Role) -> UserOut
 
 @router.post("/auth/register", response_model=UserOut, status_code=status.HTTP_201_CREATED)
 async def register(
-    body: RegisterIn, db: SessionDep, settings: SettingsDep, request: Request
+    body: RegisterIn,
+    db: SessionDep,
+    settings: SettingsDep,
+    broker: RedisDep,
+    gate: HashGateDep,
+    request: Request,
 ) -> UserOut:
-    limit = RegistrationLimit(request.app.state.redis, settings.REGISTRATIONS_PER_ADDRESS_PER_HOUR)
+    limit = RegistrationLimit(broker, settings.REGISTRATIONS_PER_ADDRESS_PER_HOUR)
     wait = await run_in_threadpool(limit.acquire, client_address(request))
     if wait:
         raise AppError(
@@ -53,13 +65,20 @@ async def register(
             status_code=429,
             headers={"Retry-After": str(wait)},
         )
-    async with gate_of(request.app.state, settings).admitted():
+    async with gate.admitted():
         return await run_in_threadpool(_create, db, body, Role.CLIENT)
 
 
 @router.post("/auth/login", response_model=TokenOut)
-async def login(body: LoginIn, db: SessionDep, settings: SettingsDep, request: Request) -> TokenOut:
-    throttle = LoginThrottle(request.app.state.redis)
+async def login(
+    body: LoginIn,
+    db: SessionDep,
+    settings: SettingsDep,
+    broker: RedisDep,
+    gate: HashGateDep,
+    request: Request,
+) -> TokenOut:
+    throttle = LoginThrottle(broker)
     email = service.normalise_email(body.email)
     address = client_address(request)
     # counted before the password is checked
@@ -74,7 +93,7 @@ async def login(body: LoginIn, db: SessionDep, settings: SettingsDep, request: R
     if verdict.delay:  # this account is being guessed at from many addresses: slow down
         await asyncio.sleep(verdict.delay)
     try:
-        async with gate_of(request.app.state, settings).admitted():
+        async with gate.admitted():
             user = await run_in_threadpool(service.authenticate, db, email, body.password)
     except HashingBusy:
         # no password was checked: the attempt does not count against the caller
@@ -94,10 +113,8 @@ def me(user: CurrentUser) -> UserOut:
 
 
 @router.post("/admin/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
-def create_user(
-    body: CreateUserIn, db: SessionDep, settings: SettingsDep, request: Request, _: AdminUser
-) -> UserOut:
-    with gate_of(request.app.state, settings).hold():
+def create_user(body: CreateUserIn, db: SessionDep, gate: HashGateDep, _: AdminUser) -> UserOut:
+    with gate.hold():
         return _create(db, body, body.role)
 
 

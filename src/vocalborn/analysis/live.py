@@ -42,7 +42,7 @@ from vocalborn.analysis.progress import TERMINAL, events_channel
 from vocalborn.analysis.service import readable_task
 from vocalborn.analysis.status_view import public_error_message, task_status
 from vocalborn.config import Settings
-from vocalborn.deps import user_from_token
+from vocalborn.deps import SettingsDep, user_from_token
 from vocalborn.errors import AppError, NotFound, Unauthorized
 
 log = logging.getLogger(__name__)
@@ -197,9 +197,10 @@ async def _close(websocket: WebSocket, code: int, reason: str = "") -> None:
 
 
 @router.websocket("/ws/task/{task_id}")
-async def task_websocket(websocket: WebSocket, task_id: str, token: str | None = None) -> None:
+async def task_websocket(
+    websocket: WebSocket, task_id: str, settings: SettingsDep, token: str | None = None
+) -> None:
     app = websocket.app
-    settings: Settings = app.state.settings
     await websocket.accept()  # accept first so the client sees our close code, not a bare 403
     try:
         tid = uuid.UUID(task_id)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import uuid
 
-import redis
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, status
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from vocalborn.accounts.models import Role
 from vocalborn.analysis import service
@@ -23,9 +23,16 @@ from vocalborn.analysis.schemas import (
     SubmitIn,
     SubmitOut,
 )
-from vocalborn.analysis.status_view import EstimateCache, Estimator, task_status
+from vocalborn.analysis.status_view import Estimator, task_status
 from vocalborn.analyzer.pinyin import analyses_with_spellings
-from vocalborn.deps import CurrentUser, SessionDep, SettingsDep, effects_of, progress_of
+from vocalborn.deps import (
+    CurrentUser,
+    EffectsDep,
+    EstimatorDep,
+    ProgressDep,
+    SessionDep,
+    SettingsDep,
+)
 from vocalborn.errors import Conflict, NotFound
 from vocalborn.practice.models import PracticeRecord, RecordStatus
 from vocalborn.practice.service import readable_session
@@ -34,26 +41,9 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/tasks/analysis", tags=["analysis tasks"])
 
 
-def _live(request: Request) -> redis.Redis:
-    return progress_of(request).client
-
-
-def estimates(request: Request) -> EstimateCache:
-    """The process' cache of average processing time and worker slots (see EstimateCache)."""
-    cache: EstimateCache | None = getattr(request.app.state, "estimates", None)
-    if cache is None:
-        cache = request.app.state.estimates = EstimateCache()
-    return cache
-
-
-def _estimator(db: SessionDep, settings: SettingsDep, request: Request) -> Estimator:
-    return Estimator(db, settings, _live(request), estimates(request))
-
-
 def _submitted(
-    db: SessionDep,
-    settings: SettingsDep,
-    request: Request,
+    db: Session,
+    est: Estimator,
     queued: service.Queued,
     position: int | None,
 ) -> SubmitOut:
@@ -64,7 +54,6 @@ def _submitted(
     task = queued.task
     completion = None
     if position is not None:
-        est = _estimator(db, settings, request)
         try:
             completion = eta(position, est.slots(task.queue), est.avg())
         except DBAPIError as exc:  # the task is committed and queued: the estimate is extra
@@ -81,25 +70,34 @@ def _submitted(
 
 @router.post("/submit", response_model=SubmitOut, status_code=status.HTTP_202_ACCEPTED)
 def submit(
-    body: SubmitIn, user: CurrentUser, db: SessionDep, settings: SettingsDep, request: Request
+    body: SubmitIn,
+    user: CurrentUser,
+    db: SessionDep,
+    settings: SettingsDep,
+    effects: EffectsDep,
+    est: EstimatorDep,
 ) -> SubmitOut:
-    queued = service.submit(db, settings, effects_of(request), user, body)
+    queued = service.submit(db, settings, effects, user, body)
     # Read in the same transaction, before the commit: the tasks ahead of this one are the
     # same, and the answer needs no second transaction.
     position = queue_position(db, queued.task)
     db.commit()  # then the outbox revokes a task replaced by `force` and publishes this one
-    return _submitted(db, settings, request, queued, position)
+    return _submitted(db, est, queued, position)
 
 
 @router.get("/{task_id}/status", response_model=StatusOut)
 def task_status_route(
-    task_id: uuid.UUID, user: CurrentUser, db: SessionDep, settings: SettingsDep, request: Request
+    task_id: uuid.UUID,
+    user: CurrentUser,
+    db: SessionDep,
+    settings: SettingsDep,
+    progress: ProgressDep,
+    est: EstimatorDep,
 ) -> StatusOut:
     task = service.readable_task(db, user, task_id)
-    est = _estimator(db, settings, request)
     # admins read the analyser's own error text; learners and therapists the actionable one
     full = user.role == Role.ADMIN
-    return task_status(db, settings, _live(request), task, est, full_errors=full)
+    return task_status(db, settings, progress.client, task, est, full_errors=full)
 
 
 @router.get("/{task_id}/result", response_model=ResultOut)
@@ -141,7 +139,8 @@ def session_status(
     user: CurrentUser,
     db: SessionDep,
     settings: SettingsDep,
-    request: Request,
+    progress: ProgressDep,
+    est: EstimatorDep,
 ) -> SessionStatusOut:
     session = readable_session(db, user, session_id)
     rows = db.execute(
@@ -150,11 +149,10 @@ def session_status(
         .where(PracticeRecord.practice_session_id == session.practice_session_id)
         .order_by(PracticeRecord.created_at)
     ).all()
-    est = _estimator(db, settings, request)
     records: list[RecordTaskOut] = []
     counts: dict[str, int] = {}
     for record, task in rows:
-        view = task_status(db, settings, _live(request), task, est) if task else None
+        view = task_status(db, settings, progress.client, task, est) if task else None
         if view is not None:
             counts[view.status.value] = counts.get(view.status.value, 0) + 1
         records.append(
@@ -177,21 +175,26 @@ def session_status(
 
 
 @router.post("/{task_id}/cancel", response_model=CancelOut)
-def cancel(task_id: uuid.UUID, user: CurrentUser, db: SessionDep, request: Request) -> CancelOut:
+def cancel(task_id: uuid.UUID, user: CurrentUser, db: SessionDep, effects: EffectsDep) -> CancelOut:
     task = service.own_task(db, user, task_id)
-    cancelled = service.mark_cancelled(db, effects_of(request), task)
+    cancelled = service.mark_cancelled(db, effects, task)
     db.commit()  # then the outbox raises the cancel flag, revokes and announces
     return CancelOut(task_id=task.task_id, status=task.status, previous_status=cancelled.previous)
 
 
 @router.post("/{task_id}/retry", response_model=SubmitOut, status_code=status.HTTP_202_ACCEPTED)
 def retry(
-    task_id: uuid.UUID, user: CurrentUser, db: SessionDep, settings: SettingsDep, request: Request
+    task_id: uuid.UUID,
+    user: CurrentUser,
+    db: SessionDep,
+    settings: SettingsDep,
+    effects: EffectsDep,
+    est: EstimatorDep,
 ) -> SubmitOut:
     """The owner re-runs a failed analysis: the same task row, delivered again."""
     cap = settings.MAX_ACTIVE_TASKS_PER_USER
     task = service.own_task(db, user, task_id)
-    queued = service.retry_failed(db, effects_of(request), task, learner_cap=cap)
+    queued = service.retry_failed(db, effects, task, learner_cap=cap)
     position = queue_position(db, queued.task)
     db.commit()  # then the outbox publishes it
-    return _submitted(db, settings, request, queued, position)
+    return _submitted(db, est, queued, position)

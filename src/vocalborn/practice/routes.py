@@ -7,12 +7,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, UploadFile, status
+from fastapi import APIRouter, File, Query, UploadFile, status
 from fastapi.responses import FileResponse
 from sqlalchemy import select
 
 from vocalborn.accounts.service import can_read_user_data
-from vocalborn.deps import CurrentUser, SessionDep, SettingsDep, StaffUser
+from vocalborn.deps import CurrentUser, SessionDep, SettingsDep, StaffUser, StorageDep
 from vocalborn.errors import NotFound
 from vocalborn.practice import service
 from vocalborn.practice.models import Language, Sentence
@@ -45,15 +45,10 @@ MEDIA_TYPES = {
 }
 
 
-def _storage(request: Request) -> Storage:
-    storage: Storage = request.app.state.storage
-    return storage
-
-
-def _audio_file(request: Request, relpath: str, fmt: str | None) -> FileResponse:
+def _audio_file(storage: Storage, relpath: str, fmt: str | None) -> FileResponse:
     """A stored recording, typed by the format detected at upload."""
     media_type = MEDIA_TYPES.get(fmt or "wav", "application/octet-stream")
-    return FileResponse(_storage(request).path(relpath), media_type=media_type)
+    return FileResponse(storage.path(relpath), media_type=media_type)
 
 
 def _sentence_out(s: Sentence) -> SentenceOut:
@@ -97,11 +92,10 @@ def upload_reference(
     user: StaffUser,
     db: SessionDep,
     settings: SettingsDep,
-    request: Request,
+    storage: StorageDep,
 ) -> SentenceOut:
     """The sentence's creator or an admin (see `service.editable_sentence`)."""
     sentence = service.editable_sentence(db, user, sentence_id)
-    storage = _storage(request)
     with accepted_audio(storage, settings, file.file, "references") as audio:
         old = service.set_reference(sentence, audio)
         db.commit()
@@ -111,12 +105,12 @@ def upload_reference(
 
 @router.get("/sentences/{sentence_id}/reference/audio", response_class=FileResponse)
 def reference_audio(
-    sentence_id: uuid.UUID, _: CurrentUser, db: SessionDep, request: Request
+    sentence_id: uuid.UUID, _: CurrentUser, db: SessionDep, storage: StorageDep
 ) -> FileResponse:
     sentence = service.get_sentence(db, sentence_id)
     if not sentence.reference_audio_path:
         raise NotFound("This sentence has no reference recording.")
-    return _audio_file(request, sentence.reference_audio_path, sentence.reference_audio_format)
+    return _audio_file(storage, sentence.reference_audio_path, sentence.reference_audio_format)
 
 
 @router.post("/sessions", response_model=SessionCreatedOut, status_code=status.HTTP_201_CREATED)
@@ -162,11 +156,10 @@ def upload_recording(
     user: CurrentUser,
     db: SessionDep,
     settings: SettingsDep,
-    request: Request,
+    storage: StorageDep,
 ) -> UploadOut:
     session = service.own_session(db, user, session_id)
     sentence = service.get_sentence(db, sentence_id)
-    storage = _storage(request)
     with accepted_audio(storage, settings, file.file, "recordings") as audio:
         record, old = service.attach_recording(db, session, sentence, audio)
         db.commit()
@@ -186,9 +179,9 @@ def get_record(record_id: uuid.UUID, user: CurrentUser, db: SessionDep) -> Recor
 
 @router.get("/records/{record_id}/audio", response_class=FileResponse)
 def record_audio(
-    record_id: uuid.UUID, user: CurrentUser, db: SessionDep, request: Request
+    record_id: uuid.UUID, user: CurrentUser, db: SessionDep, storage: StorageDep
 ) -> FileResponse:
     record = service.readable_record(db, user, record_id)
     if not record.audio_path:
         raise NotFound("This record has no audio yet.")
-    return _audio_file(request, record.audio_path, record.audio_format)
+    return _audio_file(storage, record.audio_path, record.audio_format)
