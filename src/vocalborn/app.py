@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from vocalborn import __version__
+from vocalborn.accounts.link_routes import router as link_router
 from vocalborn.accounts.models import Role
 from vocalborn.accounts.routes import router as accounts_router
 from vocalborn.admin.routes import router as admin_router
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(accounts_router)
+    api.include_router(link_router)
     api.include_router(practice_router)
     api.include_router(history_router)
     api.include_router(analysis_router)

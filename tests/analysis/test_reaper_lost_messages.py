@@ -225,7 +225,7 @@ def test_a_run_the_hard_limit_killed_is_retried_per_the_timeout_policy_then_fail
         after = utcnow()
     finally:
         broker.hdel(WORKERS_KEY, "w1@reaper-test")
-    assert (counts["retried"], counts["republished"]) == (1, 0)
+    assert (counts["retried"], counts["republished"], counts["failed"]) == (1, 0, 1)
     db.expire_all()
     row = db.get(AnalysisTask, retried)
     assert row is not None and row.status == TaskStatus.RETRY and row.error_type == "timeout"

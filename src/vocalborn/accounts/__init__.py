@@ -5,6 +5,9 @@
 - `service.py`   account operations (flush, never commit)
 - `security.py`  argon2 hashing and HS256 tokens
 - `hashing.py`   a bound on concurrent password hashing per process
-- `throttle.py`  login throttle per (account, address); registration limit per address
-- `routes.py`    `/auth/...`, `/admin/users`, therapist-client routes
+- `throttle.py`  login throttle per (account, address); registration limit per address;
+                 the wrong-link-code limit
+- `routes.py`    `/auth/...`, `/admin/users`, admin linking
+- `links.py`     link codes: a learner's consent to a therapist (create, redeem, unlink)
+- `link_routes.py`, `link_schemas.py`  `/links/codes`, `/therapists/me/clients`, `/me/therapists`
 """

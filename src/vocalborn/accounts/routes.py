@@ -13,7 +13,6 @@ from starlette.concurrency import run_in_threadpool
 
 from vocalborn.accounts import service
 from vocalborn.accounts.hashing import HashingBusy
-from vocalborn.accounts.link_routes import router as link_router
 from vocalborn.accounts.models import Role
 from vocalborn.accounts.schemas import (
     CreateUserIn,
@@ -129,7 +128,3 @@ def link_client(
     link = service.link_client(db, therapist_id, client_id)
     db.commit()
     return LinkOut(therapist_id=link.therapist_id, client_id=link.client_id)
-
-
-# Linking with the learner's consent, unlinking and the therapist's client list.
-router.include_router(link_router)

@@ -284,6 +284,7 @@ class Reaper:
             self.counts["republished"] += 1
 
     def _failed_event(self, task: AnalysisTask, kind: str, message: str) -> None:
+        self.counts["failed"] += 1
         self.progress.publish(
             ProgressEvent(
                 task_id=str(task.task_id),

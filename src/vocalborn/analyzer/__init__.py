@@ -12,4 +12,5 @@
 - `verdict.py`                       the one status rule; `scoring.py`, `constants.py` scores
 - `feedback.py`                      suggestions in zh-TW and English
 - `remote.py`, `breaker.py`          the remote AI-service client; `http_service.py` serves it
+- `errors.py`                        the error classes it raises (the retry policy is analysis's)
 """

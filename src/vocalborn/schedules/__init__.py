@@ -5,6 +5,6 @@
 - `scheduler.py`  `DatabaseScheduler`: beat reading `periodic_tasks`
 - `leader.py`     one beat fires at a time (a Redis lock)
 - `runs.py`       every job run recorded by worker signals
-- `routes.py`     `/admin/schedules...`, `/admin/jobs`
+- `routes.py`     `/admin/schedules...`, `/admin/jobs`; `schemas.py` their bodies
 The CLI (`vocalborn schedule`, `vocalborn beat`) is `cli/schedule.py`.
 """

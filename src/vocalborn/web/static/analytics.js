@@ -1,6 +1,7 @@
 // The error analytics a therapist reads: per learner and per sentence.
 
 import { api, ApiError } from "./api.js";
+import { formatDateTime } from "./format.js";
 import { t } from "./i18n.js";
 import { messageOf } from "./page.js";
 import { fmtScore, h } from "./result.js";
@@ -52,7 +53,7 @@ export async function analyticsInto(box, path, titleKey) {
     return;
   }
   const analyses = data && typeof data.analyses === "number" ? data.analyses : null;
-  if (data && data.computed_at) section.append(h("p", { class: "muted small" }, t("analytics_computed", { when: new Date(data.computed_at).toLocaleString() })));
+  if (data && data.computed_at) section.append(h("p", { class: "muted small" }, t("analytics_computed", { when: formatDateTime(data.computed_at) })));
   const groups = new Map();
   for (const r of rows) {
     const cat = r.category || "other";

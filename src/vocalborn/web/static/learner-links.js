@@ -3,7 +3,8 @@
 // after it is made (the server keeps only a hash of it).
 
 import { api } from "./api.js";
-import { lang, t } from "./i18n.js";
+import { formatDateTime } from "./format.js";
+import { t } from "./i18n.js";
 import { $, messageOf, setError, state } from "./page.js";
 import { h } from "./result.js";
 
@@ -12,7 +13,7 @@ state.therapists = null;
 state.removing = null; // the therapist whose removal awaits confirmation
 
 export function when(iso) {
-  return new Date(iso).toLocaleString(lang(), { timeZone: "Asia/Taipei", dateStyle: "medium", timeStyle: "short" });
+  return formatDateTime(iso);
 }
 
 export async function loadLinks() {
