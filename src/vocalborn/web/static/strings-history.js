@@ -3,7 +3,7 @@
 
 export default {
   "zh-TW": {
-    pitch_axis_st: "比平常高 ↑ 低 ↓",
+    pitch_axis_st: "比平常高（+）或低（−）",
     pitch_axis_time_ref: "示範錄音的時間（秒）",
     pitch_tone_shape: "標準聲調走向",
     pitch_desc_st: "音高曲線，以各自平常的音高為 0：實線是練習的錄音，虛線是示範錄音",
@@ -26,7 +26,7 @@ export default {
     history_truncated: "只顯示最近的 {n} 次練習。",
   },
   en: {
-    pitch_axis_st: "higher ↑ lower ↓ than usual",
+    pitch_axis_st: "higher (+) or lower (−) than usual",
     pitch_axis_time_ref: "time in the model recording (s)",
     pitch_tone_shape: "expected tone shape",
     pitch_desc_st: "Pitch curves around each speaker's usual pitch (0): solid line the practice recording, dashed line the model recording",
