@@ -23,6 +23,12 @@ the side effect on the Session:
 - Actions must not use the Session they were registered on: SQLAlchemy forbids SQL inside its
   `after_commit` event. One that writes takes its own session (see `PublishedMarks`).
 
+Who registers: `analysis/service.py` (publish on submit and retry; cancel flag, revoke and the
+`cancelled` event on cancel, for the API, the admin API, the CLI and auto-submit alike), the
+reaper (re-publish, retry delivery, `failure` event) and the worker's terminal events
+(`success`, `retry`, `failure` in analysis/tasks.py). Progress events during a run are not tied
+to a commit's outcome and are sent directly.
+
 The listeners are installed on the `Session` class, so every session of the project (API,
 workers, CLI, tests) honours registrations without being built in a special way.
 """

@@ -32,6 +32,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 import redis
 from celery import Celery, shared_task
@@ -40,6 +41,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from vocalborn.analysis import retry, transitions
 from vocalborn.analysis.models import AnalysisTask, TaskStatus
+from vocalborn.analysis.outbox import after_commit
 from vocalborn.analysis.progress import ProgressEvent, ProgressPublisher
 from vocalborn.analysis.publish import (
     Effects,
@@ -247,13 +249,21 @@ class Reaper:
             decision = retry.decide(ErrorType.TIMEOUT, task.retry_count, s.TASK_RETRY_DELAY_SCALE)
             if decision is not None:
                 countdown = decision.countdown
-                if transitions.schedule_retry(
-                    db, task.task_id, "timeout", message, countdown, decision.max_retries
-                ) and send_analysis(self.celery, task.task_id, task.queue, countdown):
+                sent = after_commit(
+                    db,
+                    f"retry {task.task_id}",
+                    partial(send_analysis, self.celery, task.task_id, task.queue, countdown),
+                )
+                if (
+                    transitions.schedule_retry(
+                        db, task.task_id, "timeout", message, countdown, decision.max_retries
+                    )
+                    and sent.value
+                ):
                     self.counts["retried"] += 1
                 return
-            if transitions.fail(db, task.task_id, "timeout", message):
-                self._failed_event(task, "timeout", message)
+            after_commit(db, "failure event", partial(self._failed_event, task, "timeout", message))
+            transitions.fail(db, task.task_id, "timeout", message)
 
     def _lost(self, task: AnalysisTask) -> None:
         with self.session_factory() as db:
@@ -263,8 +273,10 @@ class Reaper:
                     f"{task.delivery_count} times; it was not tried again. Submit it again; "
                     "if this repeats, report it to the administrator."
                 )
-                if transitions.fail(db, task.task_id, "worker_lost", message):
-                    self._failed_event(task, "worker_lost", message)
+                after_commit(
+                    db, "failure event", partial(self._failed_event, task, "worker_lost", message)
+                )
+                transitions.fail(db, task.task_id, "worker_lost", message)
                 return
             done = db.execute(
                 update(AnalysisTask)

@@ -16,6 +16,7 @@ import socket
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from celery import Task, shared_task
@@ -23,6 +24,7 @@ from celery.exceptions import Retry, SoftTimeLimitExceeded
 from sqlalchemy.exc import DBAPIError
 
 from vocalborn.analysis import retry, transitions
+from vocalborn.analysis.outbox import after_commit
 from vocalborn.analysis.progress import TOTAL_STEPS, ProgressEvent, is_cancel_requested
 from vocalborn.analyzer.errors import AIServiceError, AnalysisTimeout, AudioFileError, TaskError
 from vocalborn.analyzer.types import AnalysisReport, AnalysisRequest
@@ -112,9 +114,9 @@ class AnalysisRun:
             # `processing`, so it is the database's cancel check of this step.
             self.emit_processing(95, "saving", 4)
             with self.ctx.session_factory() as db:
+                after_commit(db, "success event", lambda: self.emit("success", 100, "done", 5))
                 if not transitions.succeed(db, self.tid, report, time.monotonic() - clock):
-                    raise TaskCancelled()
-            self.emit("success", 100, "done", 5)
+                    raise TaskCancelled()  # rolled back: no event
             return {"task_id": str(self.tid), "status": "success"}
         except TaskCancelled:
             log.info("task %s cancelled; stopped", self.tid)
@@ -178,22 +180,9 @@ class AnalysisRun:
         decision = retry.decide(kind, claim.retry_count, settings.TASK_RETRY_DELAY_SCALE)
         if decision is not None:
             countdown, max_retries = decision.countdown, decision.max_retries
-            with self.ctx.session_factory() as db:
-                if not transitions.schedule_retry(
-                    db, self.tid, kind.value, message, countdown, max_retries
-                ):
-                    return {"task_id": str(self.tid), "status": "cancelled"}
             next_at = datetime.now(UTC) + timedelta(seconds=countdown)
-            log.warning(
-                "task %s: %s error, retry %d/%d in %.2fs: %s",
-                self.tid,
-                kind.value,
-                claim.retry_count + 1,
-                max_retries,
-                countdown,
-                message,
-            )
-            self.emit(
+            retry_event = partial(
+                self.emit,
                 "retry",
                 0,
                 "waiting_to_retry",
@@ -205,13 +194,31 @@ class AnalysisRun:
                 countdown=countdown,
                 next_retry_at=next_at.isoformat(),
             )
+            with self.ctx.session_factory() as db:
+                after_commit(db, "retry event", retry_event)
+                if not transitions.schedule_retry(
+                    db, self.tid, kind.value, message, countdown, max_retries
+                ):
+                    return {"task_id": str(self.tid), "status": "cancelled"}
+            log.warning(
+                "task %s: %s error, retry %d/%d in %.2fs: %s",
+                self.tid,
+                kind.value,
+                claim.retry_count + 1,
+                max_retries,
+                countdown,
+                message,
+            )
             # Our table is the authority on how often; Celery only schedules the delivery.
             raise self.task.retry(countdown=countdown, max_retries=None)
+        failure_event = partial(
+            self.emit, "failure", 0, "failed", 0, error_type=kind.value, error_message=message
+        )
         with self.ctx.session_factory() as db:
+            after_commit(db, "failure event", failure_event)
             failed = transitions.fail(db, self.tid, kind.value, message)
         if failed:
             log.warning("task %s failed (%s): %s", self.tid, kind.value, message)
-            self.emit("failure", 0, "failed", 0, error_type=kind.value, error_message=message)
         return {"task_id": str(self.tid), "status": "failure", "error_type": kind.value}
 
 
