@@ -55,7 +55,12 @@ def test_learner_registers_uploads_follows_the_bar_and_reads_the_result(
 
     # pick the sentence, upload a wav made here, submit
     pick(page, text)
-    page.set_input_files("#file", str(stack.wav(1.6)))
+    # the picker speaks the page's language, not the browser's ("No file chosen")
+    expect(page.locator("label.file-button")).to_have_text("選擇檔案")
+    expect(page.locator("#file-name")).to_have_text("尚未選擇檔案")
+    wav = stack.wav(1.6)
+    page.set_input_files("#file", str(wav))
+    expect(page.locator("#file-name")).to_have_text(wav.name)
     page.click("#submit-btn")
     expect(page.locator("#progress-panel")).to_be_visible()
     expect(page.locator("#result-panel")).to_be_visible(timeout=RESULT_TIMEOUT)

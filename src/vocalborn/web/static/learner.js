@@ -204,11 +204,25 @@ export function renderHistory() {
 
 // --- controls ------------------------------------------------------------------------------
 
+/** The chosen file's name, or "no file chosen" in the page's language (kept on a switch). */
+export function showFileName() {
+  const input = $("file");
+  const shown = $("file-name");
+  if (input.files && input.files.length) {
+    shown.removeAttribute("data-i18n");
+    shown.textContent = input.files[0].name;
+  } else {
+    shown.setAttribute("data-i18n", "no_file");
+    shown.textContent = t("no_file");
+  }
+}
+
 export function bindLearner() {
   $("record-btn").addEventListener("click", toggleRecording);
   $("record-btn").setAttribute("aria-pressed", "false");
   $("file").addEventListener("change", () => {
     setError("submit-error", "");
+    showFileName();
     if ($("file").files.length) {
       state.recorded = null;
       $("record-preview").hidden = true;

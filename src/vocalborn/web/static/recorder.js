@@ -63,6 +63,7 @@ export async function toggleRecording() {
     state.recorded = { blob, ext, seconds: secs };
     state.recorder = null;
     $("file").value = "";
+    $("file").dispatchEvent(new Event("change")); // the shown name follows
     const preview = $("record-preview");
     preview.src = URL.createObjectURL(blob);
     preview.hidden = false;
