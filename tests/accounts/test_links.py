@@ -251,6 +251,8 @@ def test_the_client_list_takes_a_fixed_number_of_queries(
         "share": 1.0,
         "mean_score": 20.0,
         "detail": None,
+        "zhuyin": "ㄏㄠˇ",
+        "pinyin_marks": "hǎo",
     }
 
     client_with_attempts("Bo", [40])

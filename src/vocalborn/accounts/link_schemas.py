@@ -7,9 +7,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from vocalborn.accounts.schemas import UserOut
+from vocalborn.analyzer.pinyin import spell
 
 
 class CodeOut(BaseModel):
@@ -51,6 +52,27 @@ class WeakItemOut(BaseModel):
     share: float | None
     mean_score: float | None
     detail: dict[str, Any]
+
+    def _spelling(self) -> tuple[str, str] | None:
+        if self.category != "tone":
+            return None
+        key = self.key.strip().lower()
+        tone = int(key[-1]) if key[-1:].isdigit() else 5
+        return spell(key.rstrip("012345"), tone)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def zhuyin(self) -> str | None:
+        """Tones: the syllable in Zhuyin (what the page shows instead of `hao3`)."""
+        spelling = self._spelling()
+        return spelling[0] if spelling else None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def pinyin_marks(self) -> str | None:
+        """Tones: the syllable in tone-mark pinyin."""
+        spelling = self._spelling()
+        return spelling[1] if spelling else None
 
 
 class ClientOut(LinkedUserOut):

@@ -7,6 +7,7 @@ import { historyRows, historyView } from "./history.js";
 import { t } from "./i18n.js";
 import { confirmBox, when } from "./learner-links.js";
 import { $, messageOf, setError, state } from "./page.js";
+import { spelled } from "./reading.js";
 import { band, fmtScore, h } from "./result.js";
 
 export async function loadClients() {
@@ -58,7 +59,7 @@ function weakView(c) {
             h(
               "li",
               { class: "tag weak", "data-category": w.category, title: t(`category_${w.category}`) },
-              w.label ? `${w.label} ${w.key}` : w.key,
+              w.label ? `${w.label} ${spelled(w) || w.key}` : spelled(w) || w.key,
               " · ",
               t("weak_times", { count: w.count }),
             ),
