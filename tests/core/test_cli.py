@@ -107,6 +107,23 @@ def test_user_create_and_api_on_embedded_sqlite(
     stored = list((tmp_path / "data" / "storage" / "recordings").rglob("*.wav"))
     assert len(stored) == 1
 
+    # an operator links Amy to a therapist by e-mail, and ends it
+    therapist = ["user", "create", "--email", "lin@vocalborn.tw", "--name", "Dr Lin",
+                 "--role", "therapist", "--password", "therapist-pass"]  # fmt: skip
+    made = run_cli(therapist, embedded_env, tmp_path)
+    assert made.returncode == 0, made.stderr
+    pair = ["--therapist", "lin@vocalborn.tw", "--client", "AMY@vocalborn.tw"]
+    linked = run_cli(["user", "link", *pair], embedded_env, tmp_path)
+    assert linked.returncode == 0 and "linked" in linked.stdout, linked.stderr
+    unlinked = run_cli(["user", "unlink", *pair], embedded_env, tmp_path)
+    assert unlinked.returncode == 0, unlinked.stderr
+    again = run_cli(["user", "unlink", *pair], embedded_env, tmp_path)
+    assert again.returncode == 1 and "No such link" in again.stderr
+    assert "Traceback" not in again.stderr
+    nobody = run_cli(["user", "link", "--therapist", "x@vocalborn.tw", "--client",
+                      "amy@vocalborn.tw"], embedded_env, tmp_path)  # fmt: skip
+    assert nobody.returncode == 1 and "x@vocalborn.tw" in nobody.stderr
+
 
 def test_user_create_refuses_an_address_that_login_refuses(
     tmp_path: Path, embedded_env: dict[str, str]

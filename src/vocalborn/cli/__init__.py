@@ -10,6 +10,7 @@
 - `flower.py`         `flower`
 - `schedule.py`       `schedule ...` and `beat`
 - `devstack.py`       `up` and `demo`
+- `users.py`          `user link` and `user unlink` (`user create` is in app.py)
 
 Exit codes: 0 done, 1 the operation failed, 2 usage or configuration error, 3 Redis or the
 database cannot be reached.

@@ -11,6 +11,7 @@ from vocalborn.cli.ops import register as register_ops
 from vocalborn.cli.output import help_markup, make_console
 from vocalborn.cli.schedule import beat, schedule_app
 from vocalborn.cli.schedule import seed as seed_schedule
+from vocalborn.cli.users import register as register_user_links
 from vocalborn.config import ConfigError, Settings
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True, rich_markup_
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True, rich_markup_mode=help_markup())
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+register_user_links(user_app)  # user link / unlink
 app.add_typer(schedule_app, name="schedule")
 app.command("beat")(beat)
 register_ops(app)  # flower, status, health, test, monitor, task, cancel, retry, purge, cleanup
