@@ -6,6 +6,7 @@ import json
 import secrets
 import subprocess
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -153,24 +154,26 @@ def test_commands_fail_cleanly_when_redis_or_the_database_is_down(
     task_id = live.submit(headers, live.recording(headers)["record_id"])["task_id"]
     no_redis = {**cli_env, "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",
                 "CELERY_RESULT_BACKEND": "redis://127.0.0.1:1/1"}  # fmt: skip
-    for args in (
-        ["status"], ["test", "--timeout", "5"], ["monitor", "--iterations", "1"],
-        ["task", task_id], ["purge", "--queue", "health", "--yes"], ["cleanup"],
-    ):  # fmt: skip
-        run = vocalborn(no_redis, *args)
+    no_db = {**cli_env, "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/vocalborn"}
+    cases = [
+        *((no_redis, args, "Redis unreachable") for args in (
+            ["status"], ["test", "--timeout", "5"], ["monitor", "--iterations", "1"],
+            ["task", task_id], ["purge", "--queue", "health", "--yes"], ["cleanup"],
+        )),
+        *((no_db, args, "Database unreachable") for args in (
+            ["status"], ["task", task_id], ["cancel", task_id], ["retry", task_id],
+        )),
+    ]  # fmt: skip
+    # independent processes, each mostly waiting on its import and a refused connection
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        runs = list(pool.map(lambda case: vocalborn(case[0], *case[1]), cases))
+        health = vocalborn(no_redis, "health")
+    for (_, args, said), run in zip(cases, runs, strict=True):
         assert run.code == 3, (args, run)
-        assert "Redis unreachable" in run.err, (args, run)
+        assert said in run.err, (args, run)
         assert "Traceback" not in run.err + run.out, (args, run)
-    health = vocalborn(no_redis, "health")
     assert health.code == 1 and "Traceback" not in health.err + health.out
     assert "DOWN" in health.out
-
-    no_db = {**cli_env, "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/vocalborn"}
-    for args in (["status"], ["task", task_id], ["cancel", task_id], ["retry", task_id]):
-        run = vocalborn(no_db, *args)
-        assert run.code == 3, (args, run)
-        assert "Database unreachable" in run.err, (args, run)
-        assert "Traceback" not in run.err + run.out, (args, run)
     assert live.status(headers, task_id)["status"] == "pending"  # nothing was changed
 
 
