@@ -28,7 +28,7 @@ from vocalborn.accounts.models import User
 from vocalborn.accounts.throttle import client_address, link_code_throttle
 from vocalborn.analytics.overview import client_overview
 from vocalborn.config import Settings
-from vocalborn.deps import CurrentUser, SessionDep, SettingsDep, StaffUser
+from vocalborn.deps import CurrentUser, RedisDep, SessionDep, SettingsDep, StaffUser
 
 router = APIRouter(tags=["links"])
 
@@ -73,7 +73,12 @@ def _redeem(db: Session, therapist: User, code: str, settings: Settings) -> Clie
     "/therapists/me/clients", response_model=ClientOut, status_code=status.HTTP_201_CREATED
 )
 async def redeem_code(
-    body: RedeemIn, therapist: CurrentUser, db: SessionDep, settings: SettingsDep, request: Request
+    body: RedeemIn,
+    therapist: CurrentUser,
+    db: SessionDep,
+    settings: SettingsDep,
+    broker: RedisDep,
+    request: Request,
 ) -> ClientOut:
     """Link the learner whose code this is. 404 for a code nobody has (counted: five from one
     address block this therapist there for 15 minutes, 429), 410 for an expired or used one,
@@ -87,7 +92,7 @@ async def redeem_code(
             "A link code is 8 letters and digits, like ABCD-EFGH.",
             "連結代碼是 8 個英文字母和數字，例如 ABCD-EFGH。",
         )
-    throttle = link_code_throttle(request.app.state.redis)
+    throttle = link_code_throttle(broker)
     who, address = str(therapist.user_id), client_address(request)
     verdict = await run_in_threadpool(throttle.acquire, who, address)
     if verdict.wait:
