@@ -20,14 +20,11 @@ LATEST_ATTEMPTS = 3
 WEAKEST_ITEMS = 5
 
 
-def _score(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
 def latest_attempts(
     db: Session, user_ids: list[uuid.UUID], per_user: int = LATEST_ATTEMPTS
 ) -> dict[uuid.UUID, list[dict[str, Any]]]:
-    """Each learner's `per_user` newest analysed attempts with their scores: one query."""
+    """Each learner's `per_user` newest analysed attempts with their scores: one query that reads
+    only the columns returned (never a result's detailed analysis and pitch curves)."""
     out: dict[uuid.UUID, list[dict[str, Any]]] = {u: [] for u in user_ids}
     if not user_ids:
         return out
@@ -45,7 +42,19 @@ def latest_attempts(
         .subquery()
     )
     stmt = (
-        select(AnalysisTask, AnalysisResult, Sentence)
+        select(
+            AnalysisTask.user_id,
+            AnalysisTask.task_id,
+            AnalysisTask.practice_record_id,
+            AnalysisTask.completed_at,
+            Sentence.sentence_id,
+            Sentence.text.label("sentence_text"),
+            Sentence.language,
+            AnalysisResult.overall_score,
+            AnalysisResult.pronunciation_accuracy,
+            AnalysisResult.fluency_score,
+            AnalysisResult.rhythm_score,
+        )
         .join(ranked, ranked.c.task_id == AnalysisTask.task_id)
         .join(AnalysisResult, AnalysisResult.task_id == AnalysisTask.task_id)
         .join(PracticeRecord, PracticeRecord.practice_record_id == AnalysisTask.practice_record_id)
@@ -53,21 +62,11 @@ def latest_attempts(
         .where(ranked.c.rank <= per_user)
         .order_by(AnalysisTask.user_id, ranked.c.rank)
     )
-    for task, result, sentence in db.execute(stmt):
-        out[task.user_id].append(
-            {
-                "task_id": task.task_id,
-                "practice_record_id": task.practice_record_id,
-                "sentence_id": sentence.sentence_id,
-                "sentence_text": sentence.text,
-                "language": sentence.language.value,
-                "completed_at": task.completed_at,
-                "overall_score": _score(result.overall_score),
-                "pronunciation_accuracy": _score(result.pronunciation_accuracy),
-                "fluency_score": _score(result.fluency_score),
-                "rhythm_score": _score(result.rhythm_score),
-            }
-        )
+    for row in db.execute(stmt):
+        attempt = row._asdict()
+        user_id = attempt.pop("user_id")
+        attempt["language"] = row.language.value
+        out[user_id].append(attempt)  # scores are Decimal: AttemptOut makes them floats
     return out
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -85,10 +84,6 @@ class HistoryOut(BaseModel):
     sentences: list[SentenceHistory] = Field(description="the most recently practised first")
 
 
-def _score(value: Decimal | None) -> float | None:
-    return float(value) if value is not None else None
-
-
 def _attempt(row: Row[Any]) -> Attempt:
     task = (
         AttemptTask(
@@ -104,10 +99,10 @@ def _attempt(row: Row[Any]) -> Attempt:
     )
     scores = (
         AttemptScores(
-            overall_score=_score(row.overall_score),
-            pronunciation_accuracy=_score(row.pronunciation_accuracy),
-            fluency_score=_score(row.fluency_score),
-            rhythm_score=_score(row.rhythm_score),
+            overall_score=row.overall_score,  # Decimal -> float by the model
+            pronunciation_accuracy=row.pronunciation_accuracy,
+            fluency_score=row.fluency_score,
+            rhythm_score=row.rhythm_score,
             created_at=row.result_created_at,
         )
         if row.result_created_at is not None
