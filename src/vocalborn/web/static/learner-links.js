@@ -12,10 +12,6 @@ state.linkCode = null; // {code?, code_id, expires_at}: code only right after cr
 state.therapists = null;
 state.removing = null; // the therapist whose removal awaits confirmation
 
-export function when(iso) {
-  return formatDateTime(iso);
-}
-
 export async function loadLinks() {
   try {
     const [codes, therapists] = await Promise.all([api.get("/links/codes"), api.get("/me/therapists")]);
@@ -36,9 +32,9 @@ export function renderLinks() {
     box.replaceChildren(
       h("p", { class: "muted" }, t("link_code_label")),
       h("p", { class: "code-value", "aria-label": `${t("link_code_label")} ${c.code.split("").join(" ")}` }, c.code),
-      h("p", { class: "muted small" }, t("link_expires", { when: when(c.expires_at) })),
+      h("p", { class: "muted small" }, t("link_expires", { when: formatDateTime(c.expires_at) })),
     );
-  } else box.replaceChildren(h("p", { class: "note" }, t("link_active_hidden", { when: when(c.expires_at) })));
+  } else box.replaceChildren(h("p", { class: "note" }, t("link_active_hidden", { when: formatDateTime(c.expires_at) })));
   $("link-create").textContent = t(c ? "link_create_new" : "link_create");
   $("link-revoke").hidden = !c;
   renderTherapists();
@@ -54,7 +50,7 @@ function renderTherapists() {
         "li",
         { class: "client", "data-user-id": th.user_id },
         h("span", { class: "client-name" }, th.name),
-        h("span", { class: "muted small" }, t("linked_since", { when: when(th.linked_at) })),
+        h("span", { class: "muted small" }, t("linked_since", { when: formatDateTime(th.linked_at) })),
         state.removing === th.user_id
           ? confirmBox(t("remove_therapist_confirm", { name: th.name }), t("confirm_remove"), () => removeTherapist(th), () => {
               state.removing = null;

@@ -4,8 +4,9 @@
 import { api } from "./api.js";
 import { analyticsInto } from "./analytics.js";
 import { historyRows, historyView } from "./history.js";
+import { formatDateTime } from "./format.js";
 import { t } from "./i18n.js";
-import { confirmBox, when } from "./learner-links.js";
+import { confirmBox } from "./learner-links.js";
 import { $, messageOf, setError, state } from "./page.js";
 import { spelled } from "./reading.js";
 import { band, fmtScore, h } from "./result.js";
@@ -37,7 +38,7 @@ function attemptsView(c) {
               { "data-task-id": a.task_id },
               h("span", { class: `score ${band(a.overall_score)}` }, fmtScore(a.overall_score)),
               h("span", { class: "what", lang: a.language }, a.sentence_text),
-              h("span", { class: "muted small" }, a.completed_at ? when(a.completed_at) : ""),
+              h("span", { class: "muted small" }, formatDateTime(a.completed_at)),
             ),
           ),
         )
