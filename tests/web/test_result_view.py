@@ -28,21 +28,24 @@ from playwright.sync_api import Browser, Locator, Page, Playwright, Route, expec
 
 from tests.conftest import truncate_all
 from tests.e2e.harness import worker_environment
-from tests.web.conftest import ARTIFACTS, CHROMIUM, PASSWORD, ApiServer, login, screenshot
+from tests.web.conftest import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORD,
+    ApiServer,
+    login,
+    screenshot,
+)
 from tests.web.seeded_results import MODEL, seed
 from vocalborn.db import make_engine, make_session_factory
 
 pytestmark = [pytest.mark.e2e]
 
 TONE_NUMBERS = re.compile(r"\b[a-zü]+[1-5]\b")
-# Without the fake-UI flag, Chromium refuses the microphone as a user who says no would.
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--use-fake-device-for-media-stream",
-]
+# The session browser's flags without the fake-UI one: Chromium then refuses the microphone as
+# a user who says no would.
+ARGS = [a for a in CHROMIUM_ARGS if a != "--use-fake-ui-for-media-stream"]
 
 
 @dataclass
